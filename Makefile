@@ -1,0 +1,45 @@
+# fileapi — build, run and test. See README.md.
+GO        ?= go
+BIN       := bin/fileapi
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+# Packages with concurrency run under the race detector in `make test`.
+RACE_PKGS := ./sftpd/... ./keys/... ./batch/... ./audit/...
+FUZZTIME  ?= 10s
+
+.PHONY: build run test test-unit test-race fuzz-short bench lint clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/fileapi
+
+# Starts the service with embedded defaults: data in ./data, SFTP on :2022,
+# health and metrics on 127.0.0.1:8022.
+run: build
+	./$(BIN) serve
+
+test: lint test-unit test-race fuzz-short
+
+test-unit: build
+	$(GO) test -count=1 -timeout 8m ./...
+
+test-race:
+	$(GO) test -race -count=1 -timeout 8m $(RACE_PKGS)
+
+# A short run of every fuzz target (the corpus lives in testdata/fuzz).
+fuzz-short:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin
