@@ -63,6 +63,7 @@ type cmdOpts struct {
 	CreditorRef string `json:"creditor_ref,omitempty"`
 	ICS         string `json:"ics,omitempty"`
 	Expires     string `json:"expires,omitempty"`
+	MaxAmount   string `json:"max_amount,omitempty"`
 	Merchant    string `json:"merchant,omitempty"`
 	Date        string `json:"date,omitempty"`
 }
@@ -77,7 +78,7 @@ type invocation struct {
 	input  []byte // content of the input file, when cmd.inputArg > 0
 	stdout io.Writer
 	fs     *flag.FlagSet // the parsed flags (serve reads its settings from it)
-	env    *env // services; set before run
+	env    *env          // services; set before run
 }
 
 // commands is the command table; order is the order of the help text.
@@ -129,7 +130,7 @@ func (c *command) parse(args []string, stdout io.Writer) (*invocation, error) {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	if c.admin {
-		fs.StringVar(&inv.data, "data", defaultDataDir(), "data directory (default $FILEAPI_DATA, else ./data)")
+		fs.StringVar(&inv.data, "data", defaultDataDir(), "data directory `DIR` ($FILEAPI_DATA, else ./data)")
 	}
 	if c.flags != nil {
 		c.flags(fs, &inv.opts)
@@ -223,21 +224,74 @@ func (c *command) printUsage(w io.Writer, fs *flag.FlagSet) {
 		f := fs.Lookup(n)
 		arg, usage := flag.UnquoteUsage(f)
 		left := "--" + n
+		if arg == "string" || arg == "value" {
+			arg = metaFor(n)
+		}
 		if arg != "" {
 			left += " " + strings.ToUpper(arg)
 		}
 		def := ""
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+		if f.DefValue != "" && f.DefValue != "false" && f.Name != "data" {
 			def = fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "  %-28s %s%s\n", left, usage, def)
+		fmt.Fprintf(w, "  %-36s %s%s\n", left, usage, def)
 	}
+}
+
+// commandOrder is the order of SPEC §1, for the help text.
+var commandOrder = []string{"serve", "merchant", "keys", "batches", "jobs", "clock", "hostkeys", "backup", "version"}
+
+// metaFor names the value of a serve setting's flag in the help text.
+func metaFor(flagName string) string {
+	if flagName == "fee" {
+		return "OP=CENTS"
+	}
+	if flagName == "config" {
+		return "FILE"
+	}
+	for _, s := range settings {
+		if s.flag != flagName {
+			continue
+		}
+		switch {
+		case strings.HasSuffix(flagName, "-addr"):
+			return "ADDR"
+		case s.kind == kindDuration:
+			return "DURATION"
+		case s.kind == kindInt:
+			return "N"
+		case s.kind == kindSize:
+			return "SIZE"
+		case flagName == "data":
+			return "DIR"
+		case strings.HasSuffix(flagName, "-schedule"):
+			return "CRON"
+		case flagName == "tz":
+			return "ZONE"
+		}
+	}
+	return "VALUE"
 }
 
 // printMainUsage prints the list of commands.
 func printMainUsage(w io.Writer) {
 	fmt.Fprintf(w, "fileapi — payment File API (SFTP server, store, scheduler and admin commands)\n\nUsage:\n")
-	for _, c := range commands {
+	rank := func(c *command) int {
+		g, _, _ := strings.Cut(c.name, " ")
+		for i, n := range commandOrder {
+			if n == g {
+				return i
+			}
+		}
+		return len(commandOrder)
+	}
+	sorted := append([]*command(nil), commands...)
+	sort.SliceStable(sorted, func(i, j int) bool { return rank(sorted[i]) < rank(sorted[j]) })
+	for _, c := range sorted {
+		if c.name == "serve" {
+			fmt.Fprintf(w, "  fileapi %-48s %s\n", "serve [--config FILE] [--data DIR] [flags]", c.summary)
+			continue
+		}
 		line := strings.TrimSpace(c.name + " " + c.args)
 		fmt.Fprintf(w, "  fileapi %-48s %s\n", line, c.summary)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 
+	"fileapi/keys"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -18,6 +20,7 @@ type serveParts struct {
 // services are the parts built on the store: package keys' registry,
 // package batch's service and, inside serve, package sftpd's server.
 type services struct {
+	keys   *keys.Registry
 	sftpUp bool
 }
 
@@ -25,6 +28,12 @@ type services struct {
 // without a server) the scheduler and the SFTP server are not built.
 func wireServices(e *env, sp *serveParts) error {
 	e.svc = &services{}
+	var err error
+	// Keys use the wall clock: key expiry and last use are security facts,
+	// not part of the sandbox's simulated payment calendar.
+	if e.svc.keys, err = keys.Open(e.db, e.wall); err != nil {
+		return err
+	}
 	return nil
 }
 
