@@ -322,7 +322,7 @@ func TestPain008Vectors(t *testing.T) {
 		{
 			file: "phpsepaxml_pain.008.001.02.xml", lines: 1, total: 1234,
 			want: []finding{
-				{CodeInvalidIBAN, "PmtInf[1]/CdtrAcct/Id/IBAN"}, // BG87… fails MOD 97
+				{CodeInvalidIBAN, "PmtInf[1]/CdtrAcct/Id/IBAN"},                  // BG87… fails MOD 97
 				{CodeInvalidValue, "PmtInf[1]/CdtrSchmeId/Id/PrvtId/Othr[1]/Id"}, // BG40ZZZ507778 check digits
 			},
 		},
