@@ -194,29 +194,23 @@ func setCron(field func(*Config) *string) func(*Config, string) error {
 	}
 }
 
-var sizeRe = regexp.MustCompile(`^([0-9]+)\s*([KMGT]i?B|B)?$`)
+var sizeRe = regexp.MustCompile(`^([0-9]+)\s*([A-Za-z]*)$`)
 
-// parseSize reads "512MiB", "10MB", "1048576": KB/MB/GB are powers of
-// 1000, KiB/MiB/GiB powers of 1024.
+// sizeUnits are the accepted units, by lower-case name: KB/MB/GB are
+// powers of 1000, KiB/MiB/GiB powers of 1024.
+var sizeUnits = map[string]int64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+
+// parseSize reads "512MiB", "10MB", "1048576".
 func parseSize(v string) (int64, error) {
 	bad := errors.New("must be a positive size like 512MiB, 10MB or a number of bytes")
 	m := sizeRe.FindStringSubmatch(strings.TrimSpace(v))
 	if m == nil {
-		m = sizeRe.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(v)))
-		if m != nil && strings.Contains(m[2], "I") {
-			m[2] = strings.Replace(m[2], "I", "i", 1)
-		}
-	}
-	if m == nil {
 		return 0, bad
 	}
+	mult, ok := sizeUnits[strings.ToLower(m[2])]
 	n, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil || n <= 0 {
-		return 0, bad
-	}
-	mult := map[string]int64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
-		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[m[2]]
-	if n > math.MaxInt64/mult {
+	if !ok || err != nil || n <= 0 || n > math.MaxInt64/mult {
 		return 0, bad
 	}
 	return n * mult, nil
