@@ -144,6 +144,7 @@ func (v *csvValidator) line(l physLine) {
 		v.issues.add(l.no, "", CodeLineTooLong, fmt.Sprintf("line is %d bytes long, at most %d allowed", l.tooLong, MaxLineBytes))
 		if l.no > 3 {
 			v.dataSeen(l.no)
+			v.amountsOK = false
 		}
 		return
 	}
@@ -213,7 +214,7 @@ func (v *csvValidator) header(l physLine) {
 	v.sp.dropTrailing(4)
 	f := v.sp.fields
 	if len(f) != 4 {
-		v.issues.add(1, "", CodeHeader, fmt.Sprintf("the merchant line must be 0;%s;<creditor reference>;<company name>; with 4 values, found %d", v.s.typ, len(f)))
+		v.issues.add(1, "", CodeHeader, fmt.Sprintf("the merchant line must be 0;%s;<creditor reference>;<company name>; with 4 values, found %d", v.s.typ, v.sp.count()))
 		return
 	}
 	ref := string(f[2])
@@ -355,7 +356,7 @@ func (v *csvValidator) record(l physLine) {
 	v.sp.dropTrailing(v.ncols)
 	f := v.sp.fields
 	if len(f) != v.ncols {
-		v.issues.add(l.no, "", CodeFieldCount, fmt.Sprintf("line has %d values, the title line has %d columns", len(f), v.ncols))
+		v.issues.add(l.no, "", CodeFieldCount, fmt.Sprintf("line has %d values, the title line has %d columns", v.sp.count(), v.ncols))
 		v.amountsOK = false
 		return
 	}
