@@ -76,6 +76,7 @@ type Options struct {
 	CreditorRef string    // the merchant's creditor reference (header line must match)
 	CreditorID  string    // the merchant's SEPA creditor identifier (ICS); "" = not registered
 	Today       time.Time // the upload day (a date; only Y-M-D is used): signature dates may not be after it
+	MaxIssues   int       // errors collected before TOO_MANY_ERRORS; 0 = MaxIssues
 }
 
 // Summary describes a valid file: what an .ack reports.
