@@ -106,9 +106,12 @@ type reporter struct {
 	hook        func(point string) error // crash injection in tests; nil: none
 }
 
-// run produces the due reports of every merchant. A merchant whose reports
-// fail does not hold back the others; the errors are joined.
-func (r *reporter) run(ctx context.Context, last time.Time) error {
+// run produces the reports of every merchant that are due at asOf: every
+// business day that ended before asOf's date in the service's zone (never
+// later than the clock: a day that has not ended is not reported). A
+// merchant whose reports fail does not hold back the others; the errors
+// are joined.
+func (r *reporter) run(ctx context.Context, asOf time.Time) error {
 	reportMu.Lock()
 	defer reportMu.Unlock()
 	if err := r.db.Update(func(tx *bbolt.Tx) error {
@@ -125,11 +128,10 @@ func (r *reporter) run(ctx context.Context, last time.Time) error {
 	if err != nil {
 		return fmt.Errorf("reports: listing merchants: %w", err)
 	}
-	// Days that ended: strictly before today in the service's zone.
-	through := Date(r.now(), r.loc).AddDate(0, 0, -1)
-	if !last.IsZero() && civil(last).Before(through) {
-		through = civil(last)
+	if now := r.now(); now.Before(asOf) {
+		asOf = now
 	}
+	through := Date(asOf, r.loc).AddDate(0, 0, -1)
 	var errs []error
 	for _, m := range ms {
 		if err := ctx.Err(); err != nil {

@@ -197,15 +197,18 @@ func (f *repFailingWriter) Write(p []byte) (int, error) {
 	return f.w.Write(p)
 }
 
-// run is one report run at e.now, as after a (re)start: a fresh reporter
-// over the same store.
-func (e *repEnv) run(last time.Time) error {
+// run is one report run at e.now for what is due at asOf (zero: e.now), as
+// after a (re)start: a fresh reporter over the same store.
+func (e *repEnv) run(asOf time.Time) error {
+	if asOf.IsZero() {
+		asOf = e.now
+	}
 	r := &reporter{
 		db: e.db, loc: repParis, now: func() time.Time { return e.now },
 		merchants: e.keys.Merchants, ledgerDay: e.ledger.ledgerDay, issuesDay: e.ledger.issuesDay,
 		writeOutput: e.writeOutput, hook: e.hook,
 	}
-	return r.run(context.Background(), last)
+	return r.run(context.Background(), asOf)
 }
 
 func (e *repEnv) mustRun(at time.Time) {
@@ -667,20 +670,21 @@ func TestReportDueOnlyAfterDayEnds(t *testing.T) {
 	}
 }
 
-// TestReportThroughDate is `jobs run reports --date D`: days up to D only,
-// the rest at the next run, still in order.
+// TestReportThroughDate is `jobs run reports --date D`, which runs the job
+// as of the start of D+1: days up to D only, the rest at the next run,
+// still in order.
 func TestReportThroughDate(t *testing.T) {
 	e := newRepEnv(t)
 	repScenario(e)
 	e.now = repParisTime("2026-12-24 07:00")
-	if err := e.run(repDay("2026-12-18")); err != nil {
+	if err := e.run(repParisTime("2026-12-19 00:00")); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := e.outFiles("acme"), reportNames("acme-creditor", "2026-12-17", "2026-12-18"); !slices.Equal(got, want) {
 		t.Fatalf("through the 18th: %v, want %v", got, want)
 	}
 	// A date in the future produces only what has ended.
-	if err := e.run(repDay("2027-06-01")); err != nil {
+	if err := e.run(repParisTime("2027-06-01 00:00")); err != nil {
 		t.Fatal(err)
 	}
 	want := reportNames("acme-creditor", "2026-12-17", "2026-12-18", "2026-12-21", "2026-12-22", "2026-12-23")
