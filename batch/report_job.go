@@ -31,9 +31,11 @@ package batch
 // Days are produced in order per merchant and the balance chains: the
 // previous balance of D is the new balance of the merchant's previous
 // statement (zero, dated the day before creation, for the first). The
-// ledger of a reported day must not change: settlement books into the
-// current business day, which has not ended, so it cannot have been
-// reported (see reportedThrough for settlement to check).
+// ledger of a reported day must not change. It does not, because
+// RunJob("reports") runs processing and settlement up to the same time
+// first, so everything that books into a day is booked before the day is
+// reported; the writers' totals check turns a breach into an error
+// (ErrReportChanged), never into an inconsistent statement.
 
 import (
 	"bytes"
@@ -401,26 +403,4 @@ func reportedDays(db *bbolt.DB, merchant string) ([]ReportedDay, error) {
 		return nil
 	})
 	return out, err
-}
-
-// reportedThrough is the last day whose reports are complete or planned
-// for merchant (zero: none). Settlement must not book an entry or an issue
-// on that day or before: it would be missing from every statement.
-func reportedThrough(tx *bbolt.Tx, merchant string) (time.Time, error) {
-	b := tx.Bucket(bReportState)
-	if b == nil {
-		return time.Time{}, nil
-	}
-	v := b.Get([]byte(merchant))
-	if v == nil {
-		return time.Time{}, nil
-	}
-	var st reportState
-	if err := json.Unmarshal(v, &st); err != nil {
-		return time.Time{}, err
-	}
-	if st.Pending != nil {
-		return st.Pending.Day, nil
-	}
-	return st.Last, nil
 }

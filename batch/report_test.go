@@ -370,6 +370,8 @@ func repCheckGolden(t *testing.T, e *repEnv, dir string, schema bool) {
 	t.Helper()
 	// Only the scenario test (which validates) may rewrite the golden files.
 	update := *updateReports && schema
+	var xmls []string
+	defer func() { repXmllint(t, xmls...) }()
 	for _, m := range []string{"acme", "beta"} {
 		gdir := filepath.Join("testdata", "reports", dir, m)
 		if update {
@@ -399,16 +401,20 @@ func repCheckGolden(t *testing.T, e *repEnv, dir string, schema bool) {
 				t.Errorf("%s/%s differs from its golden file:\n--- got\n%s\n--- want\n%s", m, name, got, want)
 			}
 			if schema && strings.HasSuffix(name, ".xml") {
-				repXmllint(t, filepath.Join(e.outDir(m), name))
+				xmls = append(xmls, filepath.Join(e.outDir(m), name))
 			}
 		}
 	}
 }
 
-// repXmllint validates a camt.053 with xmllint against the official schema.
-// Without xmllint it fails under CI=true and skips elsewhere.
-func repXmllint(t *testing.T, file string) {
+// repXmllint validates camt.053 files with xmllint against the official
+// schema, in one run. Without xmllint it fails under CI=true and skips
+// elsewhere.
+func repXmllint(t *testing.T, files ...string) {
 	t.Helper()
+	if len(files) == 0 {
+		return
+	}
 	bin, err := exec.LookPath("xmllint")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -417,9 +423,9 @@ func repXmllint(t *testing.T, file string) {
 		t.Skip("xmllint not installed (apt-get install libxml2-utils)")
 	}
 	xsd := filepath.Join("..", "formats", "testdata", "reports", "camt.053.001.08.xsd")
-	out, err := exec.Command(bin, "--noout", "--schema", xsd, file).CombinedOutput()
-	if err != nil || !bytes.Contains(out, []byte("validates")) {
-		t.Errorf("xmllint %s: %v\n%s", filepath.Base(file), err, out)
+	out, err := exec.Command(bin, append([]string{"--noout", "--schema", xsd}, files...)...).CombinedOutput()
+	if err != nil || bytes.Count(out, []byte(" validates\n")) != len(files) {
+		t.Errorf("xmllint: %v\n%s", err, out)
 	}
 }
 
@@ -428,20 +434,20 @@ func repXmllint(t *testing.T, file string) {
 // to the cent, the CSV and the camt.053 agree, and the store agrees.
 func repCheckChain(t *testing.T, e *repEnv, merchant string, days []string, wantLast int64, firstPrev time.Time) {
 	t.Helper()
-	ms, err := e.keys.Merchants()
+	m, err := e.keys.Merchant(merchant)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ref string
-	for _, m := range ms {
-		if m.ID == merchant {
-			ref = m.CreditorRef
-		}
-	}
+	repCheckChainIn(t, e.db, e.outDir(merchant), merchant, m.CreditorRef, days, wantLast, firstPrev)
+}
+
+// repCheckChainIn is repCheckChain for the reports of merchant in outDir.
+func repCheckChainIn(t *testing.T, db *bbolt.DB, outDir, merchant, ref string, days []string, wantLast int64, firstPrev time.Time) {
+	t.Helper()
 	prev, prevDate := int64(0), firstPrev
 	for _, d := range days {
 		day := repDay(d)
-		csv, err := os.ReadFile(filepath.Join(e.outDir(merchant), formats.StatementFileName(ref, day, ".csv")))
+		csv, err := os.ReadFile(filepath.Join(outDir, formats.StatementFileName(ref, day, ".csv")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -452,7 +458,7 @@ func repCheckChain(t *testing.T, e *repEnv, merchant string, days []string, want
 		if st.prev+st.credits-st.debits != st.next {
 			t.Errorf("%s %s: %d + %d - %d != %d", merchant, d, st.prev, st.credits, st.debits, st.next)
 		}
-		xml, err := os.ReadFile(filepath.Join(e.outDir(merchant), formats.StatementFileName(ref, day, ".xml")))
+		xml, err := os.ReadFile(filepath.Join(outDir, formats.StatementFileName(ref, day, ".xml")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -472,7 +478,7 @@ func repCheckChain(t *testing.T, e *repEnv, merchant string, days []string, want
 	if prev != wantLast {
 		t.Errorf("%s: last balance %d, want %d", merchant, prev, wantLast)
 	}
-	rd, err := reportedDays(e.db, merchant)
+	rd, err := reportedDays(db, merchant)
 	if err != nil {
 		t.Fatal(err)
 	}
