@@ -146,9 +146,9 @@ func (cw *Camt053Writer) Write(m Movement) error {
 		b = append(b, "        <RvslInd>true</RvslInd>\n"...)
 	}
 	b = append(b, "        <Sts>\n          <Cd>BOOK</Cd>\n        </Sts>\n        <BookgDt>\n"...)
-	b = camtElem(b, 10, "Dt", repDate(m.ExecutionDate), 0)
+	b = camtDate(b, m.ExecutionDate)
 	b = append(b, "        </BookgDt>\n        <ValDt>\n"...)
-	b = camtElem(b, 10, "Dt", repDate(m.ValueDate), 0)
+	b = camtDate(b, m.ValueDate)
 	b = append(b, "        </ValDt>\n"...)
 	b = camtElem(b, 8, "AcctSvcrRef", m.TransactionID, 35)
 	b = camtBkTxCd(b, m.OpCode)
@@ -229,7 +229,7 @@ func camtBalance(b []byte, code string, balance int64, day time.Time) []byte {
 	b = camtAmount(b, 8, "Amt", repAbs(balance), true)
 	b = camtElem(b, 8, "CdtDbtInd", camtCdtDbt(balance >= 0), 0)
 	b = append(b, "        <Dt>\n"...)
-	b = camtElem(b, 10, "Dt", repDate(day), 0)
+	b = camtDate(b, day)
 	return append(b, "        </Dt>\n      </Bal>\n"...)
 }
 
@@ -261,6 +261,16 @@ func camtBkTxCd(b []byte, op string) []byte {
 		b = append(b, "            <Issr>FILEAPI</Issr>\n          </Prtry>\n"...)
 	}
 	return append(b, "        </BkTxCd>\n"...)
+}
+
+// camtDate appends a <Dt> element at the depth of entries and balances.
+func camtDate(b []byte, d time.Time) []byte {
+	if d.IsZero() {
+		return b
+	}
+	b = append(b, "          <Dt>"...)
+	b = repAppendDate(b, d)
+	return append(b, "</Dt>\n"...)
 }
 
 func camtPrtryRef(b []byte, tp, ref string) []byte {
@@ -327,6 +337,20 @@ func camtAmount(b []byte, indent int, name string, cents int64, ccy bool) []byte
 // characters XML 1.0 forbids (control characters, U+FFFE, U+FFFF) and
 // invalid UTF-8 replaced, at most max characters (0 = all).
 func repAppendXML(b []byte, v string, max int) []byte {
+	if max == 0 || len(v) <= max {
+		// Fast path: plain ASCII needs no work (and its length in bytes
+		// is its length in characters).
+		plain := true
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; c < 0x20 || c >= 0x7f || c == '&' || c == '<' || c == '>' {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return append(b, v...)
+		}
+	}
 	n := 0
 	for i := 0; i < len(v); {
 		if max > 0 && n == max {

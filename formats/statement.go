@@ -144,15 +144,18 @@ func (sw *StatementCSVWriter) Write(m Movement) error {
 	sw.line++
 	sw.got.Add(m)
 	b := sw.buf[:0]
-	b = repQuoted(b, strconv.Itoa(sw.line))
-	for _, v := range [...]string{repDate(m.ExecutionDate), m.TransactionID, m.ClientRef, m.DebtorName, m.OpCode} {
+	b = append(b, '"')
+	b = strconv.AppendInt(b, int64(sw.line), 10)
+	b = append(b, '"', ';')
+	b = repQuotedDate(b, m.ExecutionDate)
+	for _, v := range [...]string{m.TransactionID, m.ClientRef, m.DebtorName, m.OpCode} {
 		b = append(b, ';')
 		b = repQuoted(b, v)
 	}
 	b = append(b, ';')
 	b = repQuotedCents(b, m.Amount)
 	b = append(b, ';')
-	b = repQuoted(b, repDate(m.ValueDate))
+	b = repQuotedDate(b, m.ValueDate)
 	b = append(b, ';')
 	if m.Credit {
 		b = repQuotedCents(b, m.Amount)
@@ -229,6 +232,16 @@ func repQuoted(b []byte, v string) []byte {
 // repAppendText appends v with control characters turned into spaces,
 // invalid UTF-8 into U+FFFD, and quote (if not 0) doubled.
 func repAppendText(b []byte, v string, quote byte) []byte {
+	plain := true
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == quote {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return append(b, v...)
+	}
 	for i := 0; i < len(v); {
 		c := v[i]
 		if c < utf8.RuneSelf {
@@ -274,6 +287,27 @@ func repAppendCents(b []byte, cents int64) []byte {
 	b = strconv.AppendUint(b, u/100, 10)
 	f := u % 100
 	return append(b, '.', byte('0'+f/10), byte('0'+f%10))
+}
+
+// repQuotedDate appends "YYYY-MM-DD", or nothing for the zero time.
+func repQuotedDate(b []byte, d time.Time) []byte {
+	if d.IsZero() {
+		return b
+	}
+	b = append(b, '"')
+	b = repAppendDate(b, d)
+	return append(b, '"')
+}
+
+// repAppendDate appends YYYY-MM-DD of the calendar day in d's own location,
+// without time.Format's allocation (two dates on each of a million lines).
+func repAppendDate(b []byte, d time.Time) []byte {
+	y, m, dd := d.Date()
+	if y < 0 || y > 9999 {
+		return append(b, repDate(d)...)
+	}
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+dd/10), byte('0'+dd%10))
 }
 
 // repDate is YYYY-MM-DD of the calendar day in t's own location; "" for

@@ -1,0 +1,184 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Settlement. Every accepted debit has an event in batch.due on its
+// collection date; executing it may schedule a return or refund request
+// on a later business day. The job takes the events in date order, one
+// day at a time (new events always fall on later days, so the order holds
+// while catching up a month), in chunks of ChunkSize per bbolt transaction.
+// Each event is deleted in the same transaction that books its ledger
+// entries and changes the transaction's state: an entry is booked exactly
+// once whatever the moment of a crash.
+
+// Settlement event kinds, in the order they happen within a day.
+const (
+	evCollect       = '1' // collection date: execute or reject
+	evReturn        = '2' // sandbox return
+	evRefundRequest = '3' // sandbox refund at the debtor's request (MD06)
+)
+
+// Sandbox delays (SPEC §5), in business days after the collection date.
+const (
+	returnDelay        = 2
+	refundRequestDelay = 3
+)
+
+func dueKey(d time.Time, kind byte, txID string) []byte {
+	k := make([]byte, 0, 5+len(txID))
+	k = append(k, dayKey(d)...)
+	k = append(k, kind)
+	return append(k, txID...)
+}
+
+// settle handles every event due on or before upTo (a date).
+func (s *Service) settle(ctx context.Context, upTo time.Time) error {
+	limit := dayKey(upTo)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		done := false
+		err := s.db.Update(func(tx *bbolt.Tx) error {
+			b := tx.Bucket(bDue)
+			c := b.Cursor()
+			k, _ := c.First()
+			if k == nil || bytes.Compare(k[:4], limit) > 0 {
+				done = true
+				return nil
+			}
+			day := bytes.Clone(k[:4])
+			var keys [][]byte
+			for ; k != nil && bytes.Equal(k[:4], day) && len(keys) < s.cfg.ChunkSize; k, _ = c.Next() {
+				keys = append(keys, bytes.Clone(k))
+			}
+			d := dayFromKey(day)
+			now := s.Now()
+			for _, k := range keys {
+				if err := s.settleEvent(tx, d, k[4], string(k[5:]), now); err != nil {
+					return err
+				}
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+		if err := s.hook("settle:chunk"); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Service) settleEvent(tx *bbolt.Tx, day time.Time, kind byte, txID string, now time.Time) error {
+	t, err := getTx(tx, txID)
+	if err != nil {
+		return err
+	}
+	prev := t.State
+	trig, code := "", ""
+	if len(t.Trigger) == 8 {
+		trig, code = t.Trigger[:3], t.Trigger[4:]
+	}
+	switch kind {
+	case evCollect:
+		if t.State != TxPending {
+			return nil
+		}
+		if trig == trigReject {
+			t.State = TxRejected
+			t.ReasonCode = code
+			if err := putTx(tx, t, prev); err != nil {
+				return err
+			}
+			return s.issue(tx, t, IssueReject, day, code, now)
+		}
+		t.State = TxExecuted
+		t.ExecutedDate = day
+		if err := putTx(tx, t, prev); err != nil {
+			return err
+		}
+		e := &Entry{Merchant: t.Merchant, BookingDate: day, ValueDate: NextBusinessDay(day), OpCode: OpSDD, Amount: t.Amount,
+			Credit: true, TransactionID: t.ID, Reference: t.Reference, MandateRef: t.MandateRef, ClientRef: t.ClientRef,
+			InvoiceRef: t.InvoiceRef, DebtorName: t.DebtorName, Label: t.Label}
+		if err := book(tx, e); err != nil {
+			return err
+		}
+		if err := s.bookFee(tx, OpSDD, day, NextBusinessDay(day), t, now); err != nil {
+			return err
+		}
+		switch trig {
+		case trigReturn:
+			return tx.Bucket(bDue).Put(dueKey(AddBusinessDays(day, returnDelay), evReturn, t.ID), nil)
+		case trigRefund:
+			return tx.Bucket(bDue).Put(dueKey(AddBusinessDays(day, refundRequestDelay), evRefundRequest, t.ID), nil)
+		}
+		return nil
+	case evReturn, evRefundRequest:
+		// At most one R-transaction after settlement (SEPA.md §4.2).
+		if t.State != TxExecuted {
+			return nil
+		}
+		issueKind := IssueReturn
+		t.State = TxReturned
+		if kind == evRefundRequest {
+			issueKind = IssueRefundRequest
+			t.State = TxRefunded
+		}
+		t.ReasonCode = code
+		if err := putTx(tx, t, prev); err != nil {
+			return err
+		}
+		e := &Entry{Merchant: t.Merchant, BookingDate: day, ValueDate: day, OpCode: OpRET, Amount: t.Amount,
+			TransactionID: s.ids.next(now), InitialTransactionID: t.ID, Reference: t.Reference, MandateRef: t.MandateRef,
+			ClientRef: t.ClientRef, InvoiceRef: t.InvoiceRef, DebtorName: t.DebtorName, Label: code + " " + reasonLabels[code],
+			ReasonCode: code}
+		if err := book(tx, e); err != nil {
+			return err
+		}
+		if err := s.bookFee(tx, OpRET, day, day, t, now); err != nil {
+			return err
+		}
+		return s.issue(tx, t, issueKind, day, code, now)
+	}
+	return nil
+}
+
+func (s *Service) issue(tx *bbolt.Tx, t *txRec, kind string, day time.Time, code string, now time.Time) error {
+	return putIssue(tx, &IssueEvent{
+		ID: s.ids.next(now), Merchant: t.Merchant, Kind: kind, PaymentRef: t.Reference, TransactionID: t.ID,
+		MandateRef: t.MandateRef, ClientRef: t.ClientRef, DebtorName: t.DebtorName, DebtorIBAN: t.DebtorIBAN,
+		Amount: t.Amount, CollectionDate: t.CollectionDate, IssueDate: day, ReasonCode: code, ReasonLabel: reasonLabels[code],
+	})
+}
+
+// feeFor is the configured fee for an OP code ("SDD" or "FEE-SDD" keys).
+func (s *Service) feeFor(op string) int64 {
+	if v, ok := s.cfg.Fees[op]; ok {
+		return v
+	}
+	return s.cfg.Fees["FEE-"+op]
+}
+
+// bookFee books the fee of an operation on t as its own debit entry.
+func (s *Service) bookFee(tx *bbolt.Tx, op string, day, value time.Time, t *txRec, now time.Time) error {
+	fee := s.feeFor(op)
+	if fee <= 0 {
+		return nil
+	}
+	return book(tx, &Entry{Merchant: t.Merchant, BookingDate: day, ValueDate: value, OpCode: "FEE-" + op, Amount: fee,
+		TransactionID: s.ids.next(now), InitialTransactionID: t.ID, Reference: t.Reference, MandateRef: t.MandateRef,
+		ClientRef: t.ClientRef, InvoiceRef: t.InvoiceRef, DebtorName: t.DebtorName, Label: "fee " + op})
+}
