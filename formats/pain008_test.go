@@ -604,10 +604,10 @@ func (g *p8Gen) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// peakHeap samples the live heap (runtime/metrics, which does not stop
+// p8PeakHeap samples the live heap (runtime/metrics, which does not stop
 // the world as runtime.ReadMemStats does) every few milliseconds while f
 // runs, and returns the peak above the heap before f.
-func peakHeap(f func()) uint64 {
+func p8PeakHeap(f func()) uint64 {
 	runtime.GC()
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	read := func() uint64 {
@@ -713,7 +713,7 @@ func BenchmarkValidatePain008_100k(b *testing.B) {
 	b.ReportAllocs()
 	var peak uint64
 	for b.Loop() {
-		p := peakHeap(func() {
+		p := p8PeakHeap(func() {
 			s, issues, err := validatePain008(newP8Gen(n), Options{CreditorID: "DE98ZZZ09999999999", Today: p8Today})
 			if err != nil || len(issues) > 0 || s.Lines != n {
 				b.Fatalf("err %v lines %d issues:%s", err, s.Lines, fmtIssues(issues))
@@ -727,16 +727,16 @@ func BenchmarkValidatePain008_100k(b *testing.B) {
 // p8Repeat streams s n times, then tail: hostile documents of any size
 // without holding them in memory.
 func p8Repeat(head, s string, n int64, tail string) io.Reader {
-	return io.MultiReader(strings.NewReader(head), &repeatReader{s: s, left: n}, strings.NewReader(tail))
+	return io.MultiReader(strings.NewReader(head), &p8RepeatReader{s: s, left: n}, strings.NewReader(tail))
 }
 
-type repeatReader struct {
+type p8RepeatReader struct {
 	s    string
 	left int64
 	off  int
 }
 
-func (r *repeatReader) Read(p []byte) (int, error) {
+func (r *p8RepeatReader) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) && r.left > 0 {
 		c := copy(p[n:], r.s[r.off:])
@@ -829,7 +829,7 @@ func TestPain008Hostile(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var issues []Issue
 			start := time.Now()
-			peak := peakHeap(func() {
+			peak := p8PeakHeap(func() {
 				var err error
 				_, issues, err = validatePain008(c.r(), Options{})
 				if err != nil {
@@ -941,7 +941,7 @@ func TestPain008PrefixedNamespace(t *testing.T) {
 // TestPain008ReadError: a failing input is an error, not a file problem.
 func TestPain008ReadError(t *testing.T) {
 	boom := errors.New("disk gone")
-	in := func() io.Reader { return io.MultiReader(strings.NewReader(p8Base("02")[:900]), iotestErr{boom}) }
+	in := func() io.Reader { return io.MultiReader(strings.NewReader(p8Base("02")[:900]), p8ErrReader{boom}) }
 	if _, issues, err := validatePain008(in(), Options{}); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, issues:%s", err, fmtIssues(issues))
 	}
@@ -951,6 +951,37 @@ func TestPain008ReadError(t *testing.T) {
 	}
 }
 
-type iotestErr struct{ err error }
+type p8ErrReader struct{ err error }
 
-func (e iotestErr) Read([]byte) (int, error) { return 0, e.err }
+func (e p8ErrReader) Read([]byte) (int, error) { return 0, e.err }
+
+// TestPain008Models: the bundled schemas load, and their namespaces are the
+// ones detection dispatches to validatePain008.
+func TestPain008Models(t *testing.T) {
+	models, err := pain008Models()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{NamespacePain008V02, NamespacePain008V08} {
+		m := models[ns]
+		if m == nil {
+			t.Fatalf("no model for %s", ns)
+		}
+		msg := m.root.typ.kids[0]
+		if msg.name != "CstmrDrctDbtInitn" {
+			t.Fatalf("%s: first element %s", ns, msg.name)
+		}
+		pmtInf := msg.typ.kids[msg.typ.kidIdx["PmtInf"]]
+		if pmtInf.min != 1 || pmtInf.max != -1 {
+			t.Errorf("%s: PmtInf [%d..%d]", ns, pmtInf.min, pmtInf.max)
+		}
+		tx := pmtInf.typ.kids[pmtInf.typ.kidIdx["DrctDbtTxInf"]]
+		amt := tx.typ.kids[tx.typ.kidIdx["InstdAmt"]]
+		if amt.typ.simple == nil || len(amt.typ.attrs) != 1 || amt.typ.attrs[0].name != "Ccy" || !amt.typ.attrs[0].required {
+			t.Errorf("%s: InstdAmt type %+v", ns, amt.typ)
+		}
+	}
+	if len(models) != 2 {
+		t.Errorf("%d models", len(models))
+	}
+}
