@@ -50,7 +50,7 @@ func (l *issueList) add(line int, col, code, msg string) {
 	if len(l.list) >= l.max {
 		l.full = true
 		l.list = append(l.list, Issue{Line: line, Code: CodeTooManyErrors,
-			Message: fmt.Sprintf("more than %d errors; the check stopped at line %d", l.max, line)})
+			Message: fmt.Sprintf("more than %d errors, the check stopped at line %d", l.max, line)})
 		return
 	}
 	l.list = append(l.list, Issue{Line: line, Column: col, Code: code, Message: msg})
@@ -76,7 +76,7 @@ func (l *issueList) sorted() []Issue {
 	if !l.full && n > l.max {
 		last := l.list[l.max-1].Line
 		l.list = append(l.list[:l.max], Issue{Line: last, Code: CodeTooManyErrors,
-			Message: fmt.Sprintf("more than %d errors; the check stopped at line %d", l.max, last)})
+			Message: fmt.Sprintf("more than %d errors, the check stopped at line %d", l.max, last)})
 	}
 	return l.list
 }
@@ -149,7 +149,7 @@ func (v *csvValidator) line(l physLine) {
 		return
 	}
 	if !utf8.Valid(l.data) {
-		v.issues.add(l.no, "", CodeEncoding, fmt.Sprintf("line is not valid UTF-8 (byte %d); save the file as UTF-8", invalidAt(l.data)+1))
+		v.issues.add(l.no, "", CodeEncoding, fmt.Sprintf("line is not valid UTF-8 at byte %d, save the file as UTF-8", invalidAt(l.data)+1))
 		if l.no > 3 {
 			v.dataSeen(l.no)
 			v.amountsOK = false
@@ -180,7 +180,7 @@ func (v *csvValidator) line(l physLine) {
 // lines are only allowed at the end of the file.
 func (v *csvValidator) dataSeen(no int) {
 	if v.blankRun > 0 {
-		v.issues.add(v.blankAt, "", CodeFieldCount, "empty line; blank lines are allowed only at the end of the file")
+		v.issues.add(v.blankAt, "", CodeFieldCount, "empty line, blank lines are allowed only at the end of the file")
 		v.blankRun = 0
 	}
 	v.lines++
@@ -200,7 +200,7 @@ func invalidAt(b []byte) int {
 // splitLine splits a line, reporting bad quoting as FIELD_COUNT.
 func (v *csvValidator) splitLine(l physLine) bool {
 	if f, err := v.sp.split(l.data); err != nil {
-		v.issues.add(l.no, "", CodeFieldCount, fmt.Sprintf("field %d has a quote that is not closed or not alone; quote a whole value and write \"\" for a quote inside it", f))
+		v.issues.add(l.no, "", CodeFieldCount, fmt.Sprintf("field %d has a quote that is not closed or not alone (quote a whole value, and write \"\" for a quote inside it)", f))
 		return false
 	}
 	return true
@@ -318,7 +318,7 @@ func (v *csvValidator) titleLine(l physLine) {
 func (v *csvValidator) unknownColumnMsg(t string) string {
 	for _, c := range v.s.columns {
 		if equalFoldASCII(c.name, t) {
-			return fmt.Sprintf("unknown column %s; column titles are upper case: %s", quoteShort(t), c.name)
+			return fmt.Sprintf("unknown column %s, column titles are upper case: %s", quoteShort(t), c.name)
 		}
 	}
 	return fmt.Sprintf("unknown column %s for a %s file", quoteShort(t), v.s.typ)

@@ -94,10 +94,10 @@ func TestValidateErrors(t *testing.T) {
 		// Whole file.
 		{"empty", "", nil, []want{{0, "", CodeEmptyFile, "the file is empty"}}},
 		{"only BOM and blank lines", "\xEF\xBB\xBF\r\n\n  \n", nil, []want{{0, "", CodeEmptyFile, ""}}},
-		{"UTF-16", "\xFF\xFE0\x00;\x00", nil, []want{{1, "", CodeEncoding, "the file is UTF-16; save it as UTF-8"}}},
+		{"UTF-16", "\xFF\xFE0\x00;\x00", nil, []want{{1, "", CodeEncoding, "the file is UTF-16, save it as UTF-8"}}},
 		{"binary", "PK\x03\x04\x14\x00\x00\x00\x08\x00\xb0\xc1", nil, []want{{1, "", CodeEncoding, ""}}},
 		{"Latin-1 line", build(Payments, payTitles, "PAY-1;10.00;UMR-1;2025-03-14;Jos\xe9 Martin;FR7630006000011234567890189;"), nil,
-			[]want{{4, "", CodeEncoding, "line is not valid UTF-8 (byte 33); save the file as UTF-8"}}},
+			[]want{{4, "", CodeEncoding, "line is not valid UTF-8 at byte 33, save the file as UTF-8"}}},
 		{"unknown", "hello;world\n", nil, []want{{1, "", CodeUnknownFileType, ""}}},
 		{"lower-case type", "0;payments;acme-creditor;ACME SAS;\n", nil, []want{{1, "", CodeUnknownFileType, ""}}},
 		{"XML not pain.008", `<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt/></Document>`, nil,
@@ -139,7 +139,7 @@ func TestValidateErrors(t *testing.T) {
 
 		// Column titles.
 		{"lower-case title", build(Payments, strings.Replace(payTitles, "LABEL", "label", 1)+"label;", payRow(1)+"x;"), nil,
-			[]want{{3, "label", CodeUnknownColumn, `unknown column "label"; column titles are upper case: LABEL`}}},
+			[]want{{3, "label", CodeUnknownColumn, `unknown column "label", column titles are upper case: LABEL`}}},
 		{"unknown title", build(Refunds, refTitles+"DEBTOR_IBAN;", "REF-1;PAY-1;5.00;;FR7630006000011234567890189;"), nil,
 			[]want{{3, "DEBTOR_IBAN", CodeUnknownColumn, `unknown column "DEBTOR_IBAN" for a REFUNDS file`}}},
 		{"empty title", build(Refunds, "REFUND_REFERENCE;;PAYMENT_REFERENCE;AMOUNT;", "REF-1;x;PAY-1;5.00;"), nil,
@@ -155,13 +155,13 @@ func TestValidateErrors(t *testing.T) {
 		{"too many values", build(Payments, payTitles, payRow(1)+"extra;"), nil,
 			[]want{{4, "", CodeFieldCount, "line has 7 values, the title line has 6 columns"}}},
 		{"unclosed quote", build(Payments, payTitles, `PAY-1;10.00;UMR-1;2025-03-14;"Jeanne Martin;FR7630006000011234567890189;`), nil,
-			[]want{{4, "", CodeFieldCount, `field 5 has a quote that is not closed or not alone; quote a whole value and write "" for a quote inside it`}}},
+			[]want{{4, "", CodeFieldCount, `field 5 has a quote that is not closed or not alone (quote a whole value, and write "" for a quote inside it)`}}},
 		{"quote inside a bare value", build(Payments, payTitles, `PAY-1;10.00;UMR-1;2025-03-14;Jeanne "JM" Martin;FR7630006000011234567890189;`), nil,
 			[]want{{4, "", CodeFieldCount, ""}}},
 		{"text after closing quote", build(Payments, payTitles, `PAY-1;10.00;UMR-1;2025-03-14;"Jeanne" Martin;FR7630006000011234567890189;`), nil,
 			[]want{{4, "", CodeFieldCount, ""}}},
 		{"blank line in the middle", build(Payments, payTitles, payRow(1), "", payRow(2)), &Options{CreditorRef: "acme-creditor", Today: testOpt.Today},
-			[]want{{2, "", CodeCountMismatch, "totals line says 3 lines, the file has 2"}, {5, "", CodeFieldCount, "empty line; blank lines are allowed only at the end of the file"}}},
+			[]want{{2, "", CodeCountMismatch, "totals line says 3 lines, the file has 2"}, {5, "", CodeFieldCount, "empty line, blank lines are allowed only at the end of the file"}}},
 		{"line of 4097 bytes", build(Refunds, refTitles, "REF-1;PAY-1;5.00;label"+strings.Repeat(" ", 4097-len("REF-1;PAY-1;5.00;label"))), nil,
 			[]want{{4, "", CodeLineTooLong, "line is 4097 bytes long, at most 4096 allowed"}}},
 		{"line too long", build(Payments, payTitles, payRow(1), "PAY-2;10.00;UMR-2;2025-03-14;"+long+";FR7630006000011234567890189;"), nil,
@@ -238,13 +238,13 @@ func TestValidateErrors(t *testing.T) {
 				{4, "AMOUNT", CodeInvalidAmount, ""},
 				{4, "DEBTOR_IBAN", CodeInvalidIBAN, ""},
 				{5, "PAYMENT_REFERENCE", CodeInvalidCharset, ""},
-				{5, "", CodeTooManyErrors, "more than 4 errors; the check stopped at line 5"},
+				{5, "", CodeTooManyErrors, "more than 4 errors, the check stopped at line 5"},
 			}},
 		{"too many errors with late duplicates", build(Payments, payTitles, payRow(1), payRow(1), payRow(1), "PAY_1;10.00;UMR-1;2025-03-14;Jeanne Martin;FR7630006000011234567890189;"), &Options{CreditorRef: "acme-creditor", MaxIssues: 2},
 			[]want{
 				{5, "PAYMENT_REFERENCE", CodeDuplicateRef, ""},
 				{6, "PAYMENT_REFERENCE", CodeDuplicateRef, ""},
-				{6, "", CodeTooManyErrors, "more than 2 errors; the check stopped at line 6"},
+				{6, "", CodeTooManyErrors, "more than 2 errors, the check stopped at line 6"},
 			}},
 	}
 	for _, tt := range tests {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -298,4 +297,6 @@ func mustEqual[T comparable](t *testing.T, what string, got, want T) {
 	}
 }
 
-var _ = fmt.Sprintf
+func mustMerchant(id string) keys.Merchant {
+	return keys.Merchant{ID: id, Name: id, CreditorRef: "REF-" + id}
+}
