@@ -115,10 +115,9 @@ type p8Frame struct {
 	count  int // occurrences of kids[pos] (sequence) or of the chosen child (choice)
 	chosen int // choice: index of the chosen child, -1 before the first
 
-	text     []byte // simple content
-	overflow bool   // text longer than xmlMaxToken (over several tokens)
-	wrapped  bool   // ReqdColltnDt given as <Dt> (tolerated in .08)
-	textErr  bool   // unexpected text already reported
+	text    []byte // simple content
+	wrapped bool   // ReqdColltnDt given as <Dt> (tolerated in .08)
+	textErr bool   // unexpected text already reported
 
 	// missing lists the children reported missing because a later sibling
 	// came first; if one turns up after all, that report becomes "out of
@@ -357,9 +356,13 @@ func (p *p8Parser) tokenError(err error) {
 			path = p.path("")
 		}
 		p.fatal(se.Line, path, code, msg)
-	default:
-		p.ioErr = err
+	case p.guard.readErr != nil:
+		p.ioErr = p.guard.readErr
 		p.stop = true
+	default:
+		// encoding/xml reports a few problems as plain errors (an
+		// unsupported XML version, for one).
+		p.fatal(p.line(), "", CodeXMLSyntax, strings.TrimPrefix(err.Error(), "xml: "))
 	}
 }
 
@@ -382,7 +385,9 @@ func (p *p8Parser) chars(t xml.CharData) {
 	case f.skip:
 	case f.typ.simple != nil:
 		if len(f.text)+len(t) > xmlMaxToken {
-			f.overflow = true
+			// Many small CDATA sections or entity references: as bad as
+			// one long text node.
+			p.fatal(f.line, p.path(""), CodeTooLong, fmt.Sprintf("value longer than %d bytes; no pain.008 field is that long", xmlMaxToken))
 			return
 		}
 		f.text = append(f.text, t...)
@@ -645,13 +650,6 @@ func (p *p8Parser) end() {
 
 // endValue checks the text of a simple element and hands it to its rule.
 func (p *p8Parser) endValue(f *p8Frame) {
-	if f.overflow {
-		p.here(CodeTooLong, fmt.Sprintf("value longer than %d bytes", xmlMaxToken))
-		if f.rule != nil && f.rule.value != nil {
-			f.rule.value(p, "", false)
-		}
-		return
-	}
 	v := string(f.text)
 	if f.typ.simple.base != "string" {
 		// xs:decimal, xs:date, xs:dateTime and xs:boolean collapse

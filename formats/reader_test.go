@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -260,5 +262,31 @@ func TestLineScanner(t *testing.T) {
 	}
 	if _, err := sc.next(); err != io.EOF {
 		t.Errorf("got %v, want EOF", err)
+	}
+}
+
+// TestReaderDispatchesPain008: NewReader hands a pain.008 document to the
+// pain.008 reader and returns its transactions as Payments.
+func TestReaderDispatchesPain008(t *testing.T) {
+	for _, name := range []string{"pain008_v02.xml", "pain008_v08.xml"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "golden", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		typ, recs := readAll(t, string(b))
+		if typ != Pain008 || len(recs) != 2 {
+			t.Fatalf("%s: %s, %d records", name, typ, len(recs))
+		}
+		var total int64
+		for i, rec := range recs {
+			p, ok := rec.(Payment)
+			if !ok || p.Line != i+1 || p.Reference == "" {
+				t.Errorf("%s: record %d = %+v", name, i, rec)
+			}
+			total += p.Amount
+		}
+		if total != 8999 {
+			t.Errorf("%s: total %d", name, total)
+		}
 	}
 }
