@@ -357,7 +357,7 @@ func (s *Service) applyRefund(tx *wtx, st *procState, r *formats.Refund) (format
 	e := &Entry{Merchant: st.merchant, BookingDate: st.bday, ValueDate: st.bday, OpCode: OpREB, Amount: r.Amount,
 		TransactionID: t.ID, InitialTransactionID: orig.ID, Reference: r.Reference, MandateRef: orig.MandateRef,
 		ClientRef: orig.ClientRef, InvoiceRef: orig.InvoiceRef, DebtorName: orig.DebtorName, Label: label}
-	if err := book(tx, e); err != nil {
+	if err := tx.book(e); err != nil {
 		return res, err
 	}
 	if err := s.bookFee(tx, OpREB, st.bday, st.bday, orig, st.now); err != nil {

@@ -112,7 +112,7 @@ func (s *Service) settleEvent(tx *wtx, day time.Time, kind byte, txID string, no
 		e := &Entry{Merchant: t.Merchant, BookingDate: day, ValueDate: NextBusinessDay(day), OpCode: OpSDD, Amount: t.Amount,
 			Credit: true, TransactionID: t.ID, Reference: t.Reference, MandateRef: t.MandateRef, ClientRef: t.ClientRef,
 			InvoiceRef: t.InvoiceRef, DebtorName: t.DebtorName, Label: t.Label}
-		if err := book(tx, e); err != nil {
+		if err := tx.book(e); err != nil {
 			return err
 		}
 		if err := s.bookFee(tx, OpSDD, day, NextBusinessDay(day), t, now); err != nil {
@@ -144,7 +144,7 @@ func (s *Service) settleEvent(tx *wtx, day time.Time, kind byte, txID string, no
 			TransactionID: s.ids.next(now), InitialTransactionID: t.ID, Reference: t.Reference, MandateRef: t.MandateRef,
 			ClientRef: t.ClientRef, InvoiceRef: t.InvoiceRef, DebtorName: t.DebtorName, Label: code + " " + reasonLabels[code],
 			ReasonCode: code}
-		if err := book(tx, e); err != nil {
+		if err := tx.book(e); err != nil {
 			return err
 		}
 		if err := s.bookFee(tx, OpRET, day, day, t, now); err != nil {
@@ -177,7 +177,7 @@ func (s *Service) bookFee(tx *wtx, op string, day, value time.Time, t *txRec, no
 	if fee <= 0 {
 		return nil
 	}
-	return book(tx, &Entry{Merchant: t.Merchant, BookingDate: day, ValueDate: value, OpCode: "FEE-" + op, Amount: fee,
+	return tx.book(&Entry{Merchant: t.Merchant, BookingDate: day, ValueDate: value, OpCode: "FEE-" + op, Amount: fee,
 		TransactionID: s.ids.next(now), InitialTransactionID: t.ID, Reference: t.Reference, MandateRef: t.MandateRef,
 		ClientRef: t.ClientRef, InvoiceRef: t.InvoiceRef, DebtorName: t.DebtorName, Label: "fee " + op})
 }

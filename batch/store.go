@@ -448,6 +448,16 @@ func account(tx *bbolt.Tx, merchant string) (seq uint64, balance int64) {
 	return 0, 0
 }
 
+// book appends an entry in a plain bbolt transaction (tests and tools that
+// build a ledger directly).
+func book(btx *bbolt.Tx, e *Entry) error {
+	tx := &wtx{Tx: btx, counts: map[string]int64{}, accts: map[string]*acct{}}
+	if err := tx.book(e); err != nil {
+		return err
+	}
+	return tx.flush()
+}
+
 func putAccount(tx *bbolt.Tx, merchant string, seq uint64, balance int64) error {
 	v := make([]byte, 16)
 	binary.BigEndian.PutUint64(v, seq)
@@ -458,7 +468,7 @@ func putAccount(tx *bbolt.Tx, merchant string, seq uint64, balance int64) error 
 // book appends an entry to the merchant's ledger in tx and updates the
 // balance. The caller makes the state change that caused it in the same
 // tx, which is what makes every entry booked exactly once.
-func book(tx *wtx, e *Entry) error {
+func (tx *wtx) book(e *Entry) error {
 	a := tx.acct(e.Merchant)
 	a.seq++
 	e.Seq = a.seq
