@@ -1,6 +1,8 @@
 package batch
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"fileapi/formats"
 	"fileapi/sftpd"
 )
 
@@ -147,4 +150,72 @@ func mustParis(t *testing.T, s string) (tm time.Time) {
 		t.Fatal(err)
 	}
 	return tm
+}
+
+// TestReportsCrashInServiceCompletesOnce kills the real service's report
+// run after the day's statements are confirmed and while its issues report
+// is being confirmed, over and over (scheduled and manual runs alike), then
+// restarts it: the set is completed, the confirmed files are never
+// rewritten (same inode), and the catch-up goes on in order.
+func TestReportsCrashInServiceCompletesOnce(t *testing.T) {
+	e := newEnv(t, "2026-12-17 09:00")
+	e.mustAck("p1.csv", payments(
+		pay{ref: "PAY-0001", amount: "39.99", exec: "2026-12-18"},
+		pay{ref: "PAY-0003", amount: "12.50", exec: "2026-12-18", name: "ISSUE-SEPA-REJ-AC04 Anne Leroy"},
+	))
+	e.run("process")
+	d18 := day("2026-12-18")
+	csv18, xml18 := formats.StatementFileName(acmeCredit, d18, ".csv"), formats.StatementFileName(acmeCredit, d18, ".xml")
+	iss18 := formats.IssuesFileName(acmeCredit, d18)
+	e.svc.setHook(func(p string) error {
+		if p == "reports:written:"+iss18 {
+			return errCrash
+		}
+		return nil
+	})
+	if err := e.clock.Set(mustParis(t, "2026-12-22 10:00")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RunJob(t.Context(), "reports", time.Time{}); !errors.Is(err, errCrash) {
+		t.Fatalf("RunJob = %v, want the simulated crash", err)
+	}
+	before := map[string]os.FileInfo{}
+	for _, name := range append(reportNames(acmeCredit, "2026-12-17"), csv18, xml18) {
+		fi, err := os.Stat(e.outPath(name))
+		if err != nil {
+			t.Fatalf("%s missing after the crash: %v", name, err)
+		}
+		before[name] = fi
+	}
+	if _, err := os.Stat(e.outPath(formats.StatementFileName(acmeCredit, day("2026-12-21"), ".csv"))); err == nil {
+		t.Fatal("the 21st was reported before the 18th was complete")
+	}
+	issBefore, err := os.ReadFile(e.outPath(iss18))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	e.restart() // Start runs the jobs at once; so does RunJob
+	e.run("reports")
+	for name, fi := range before {
+		now, err := os.Stat(e.outPath(name))
+		if err != nil || !os.SameFile(fi, now) {
+			t.Errorf("%s was rewritten after the restart (err %v)", name, err)
+		}
+	}
+	issAfter, err := os.ReadFile(e.outPath(iss18))
+	if err != nil || !bytes.Equal(issBefore, issAfter) || !strings.Contains(string(issAfter), ";REJECT;PAY-0003;") {
+		t.Errorf("issues of the 18th after restart (err %v):\n%s\nwas\n%s", err, issAfter, issBefore)
+	}
+	rd, err := e.svc.ReportedDays(acme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rd {
+		got = append(got, r.Day.Format(time.DateOnly))
+	}
+	if want := []string{"2026-12-17", "2026-12-18", "2026-12-21"}; !slices.Equal(got, want) {
+		t.Errorf("reported days %v, want %v", got, want)
+	}
 }

@@ -253,7 +253,9 @@ func (v *csvValidator) totals(l physLine) {
 		v.issues.add(2, "", CodeTotalsLine, fmt.Sprintf("the number of lines %s is not a whole number", quoteShort(string(f[2]))))
 		ok = false
 	}
-	t, err := parseCents(string(f[3]))
+	// A file total may pass a billion; 15 digits keep any sum of int64
+	// cents exact.
+	t, err := parseCents(string(f[3]), 15)
 	if err != nil {
 		v.issues.add(2, "", CodeTotalsLine, "the total: "+err.Error())
 		ok = false

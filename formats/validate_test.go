@@ -312,6 +312,7 @@ func TestValidateAccepts(t *testing.T) {
 			"REVOKE;UMR-1;;;;;;;",
 			"CREATE;UMR-2;2025-03-14;Paul Durand;DE89370400440532013000;COBADEFF;SEPA.DIRECT_DEBIT.B2B;;"), Mandates, 4, 0},
 		{"no data lines", build(Refunds, refTitles), Refunds, 0, 0},
+		{"file total above a billion", build(Refunds, refTitles, "REF-1;PAY-1;999999999.99;;", "REF-2;PAY-2;999999999.99;;"), Refunds, 2, 199999999998},
 		{"long name in characters", build(Payments, payTitles, "PAY-1;10.00;UMR-1;2025-03-14;"+strings.Repeat("é", 70)+";FR7630006000011234567890189;"), Payments, 1, 1000},
 		{"line of exactly 4096 bytes", build(Refunds, refTitles, "REF-1;PAY-1;5.00;label"+strings.Repeat(" ", 4096-len("REF-1;PAY-1;5.00;label"))), Refunds, 1, 500},
 	}
