@@ -814,6 +814,13 @@ func TestPain008Hostile(t *testing.T) {
 		}, CodeXMLSyntax, paulLine},
 		{"truncated", func() io.Reader { return strings.NewReader(base[:len(base)/2]) }, CodeXMLSyntax, 0},
 		{"mismatched end tag", func() io.Reader { return strings.NewReader(strings.Replace(base, "</PmtMtd>", "</PmtMtdX>", 1)) }, CodeXMLSyntax, 15},
+		{"undeclared prefix", func() io.Reader {
+			return strings.NewReader(strings.Replace(base, "<PmtMtd>DD</PmtMtd>", "<q:PmtMtd>DD</q:PmtMtd>", 1))
+		}, CodeXMLSyntax, 15},
+		{"prefix mismatch in end tag", func() io.Reader {
+			return strings.NewReader(strings.Replace(base, "<PmtMtd>DD</PmtMtd>", `<q:PmtMtd xmlns:q="urn:iso:std:iso:20022:tech:xsd:pain.008.001.02">DD</PmtMtd>`, 1))
+		}, CodeXMLSyntax, 15},
+		{"stray end tag", func() io.Reader { return strings.NewReader("</Document>") }, CodeXMLSyntax, 1},
 		{"second root", func() io.Reader { return strings.NewReader(base + "<Document/>") }, CodeXMLSyntax, 0},
 		{"text after root", func() io.Reader { return strings.NewReader(base + "junk") }, CodeXMLSyntax, 0},
 		{"empty", func() io.Reader { return strings.NewReader("") }, CodeEmptyFile, 0},
