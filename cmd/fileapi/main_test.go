@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "fileapi")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-tags", buildTags, "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.RemoveAll(dir)
@@ -107,7 +107,7 @@ func startTestServer(t *testing.T, data string, extra ...string) *testServer {
 	args := append([]string{"serve", "--data", data, "--sftp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"}, extra...)
 	s := &testServer{t: t, data: data, exited: make(chan struct{})}
 	s.cmd = exec.Command(binary, args...)
-	s.cmd.Dir = filepath.Dir(data)
+	s.cmd.Dir = t.TempDir()
 	s.cmd.Env = cleanEnv()
 	stderr, err := s.cmd.StdoutPipe()
 	if err != nil {
