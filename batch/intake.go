@@ -241,19 +241,26 @@ func (s *Service) intake(it intakeItem) error {
 	f.Close()
 	sha := hex.EncodeToString(h.Sum(nil))
 
-	// Content-address the original.
+	// Content-address the original: link it under its hash now, switch the
+	// record to that name in the decision's transaction, and drop the
+	// temporary name after the commit (a crash in between leaves a
+	// temporary link that Start removes).
+	tmpOrig := ""
 	if strings.HasPrefix(rec.Original, filepath.Join("originals", "tmp")) {
 		dir := filepath.Join(s.cfg.DataDir, "originals", sha[:2])
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
 		final := filepath.Join(dir, sha)
-		if err := os.Rename(orig, final); err != nil {
-			return err
+		if err := os.Link(orig, final); err != nil && !errors.Is(err, os.ErrExist) {
+			if err := copyFile(orig, final); err != nil {
+				return err
+			}
 		}
 		if err := syncDir(dir); err != nil {
 			return err
 		}
+		tmpOrig = orig
 		rec.Original = filepath.Join("originals", sha[:2], sha)
 	}
 	if err := s.hook("intake:decide"); err != nil {
@@ -330,6 +337,9 @@ func (s *Service) intake(it intakeItem) error {
 	if err != nil {
 		return err
 	}
+	if tmpOrig != "" {
+		os.Remove(tmpOrig)
+	}
 	if outName == "" {
 		return nil
 	}
@@ -403,6 +413,24 @@ func (s *Service) recoverIntake() error {
 	}
 	for _, p := range pending {
 		s.enqueue(p.merchant, p.id, time.Time{})
+	}
+	// Temporary links of originals whose batch was answered (the process
+	// stopped between the answer's commit and their removal).
+	tmpDir := filepath.Join(s.cfg.DataDir, "originals", "tmp")
+	// Only answered batches' links go: a pick-up running concurrently has
+	// its link before its record.
+	if ents, err := os.ReadDir(tmpDir); err == nil {
+		for _, e := range ents {
+			var answered bool
+			_ = s.db.View(func(tx *bbolt.Tx) error {
+				r, err := getBatch(tx, e.Name())
+				answered = err == nil && r.Status != StatusReceived
+				return nil
+			})
+			if answered {
+				os.Remove(filepath.Join(tmpDir, e.Name()))
+			}
+		}
 	}
 	root := filepath.Join(s.cfg.DataDir, "merchants")
 	merchants, err := os.ReadDir(root)

@@ -132,7 +132,7 @@ func TestIntakeSameNameRaceKeepsNewFile(t *testing.T) {
 	e := newEnv(t, "2026-11-27 11:00")
 	release := make(chan struct{})
 	reached := make(chan struct{}, 1)
-	e.svc.testHook = func(p string) error {
+	e.svc.setHook(func(p string) error {
 		if p == "intake:decide" {
 			select {
 			case reached <- struct{}{}:
@@ -141,7 +141,7 @@ func TestIntakeSameNameRaceKeepsNewFile(t *testing.T) {
 			}
 		}
 		return nil
-	}
+	})
 	e.put("race.csv", payments(pay{ref: "PAY-0001", amount: "10.00"}))
 	<-reached
 	// Meanwhile the merchant uploads a new file under the same name.
@@ -153,7 +153,7 @@ func TestIntakeSameNameRaceKeepsNewFile(t *testing.T) {
 	if err := os.Rename(tmp, e.inPath("race.csv")); err != nil {
 		t.Fatal(err)
 	}
-	e.svc.testHook = nil
+	e.svc.setHook(nil)
 	close(release)
 	e.waitOut("race.ack")
 	sleepMs(50)

@@ -5,8 +5,28 @@ import (
 	"time"
 )
 
-// runReports produces every daily report that is due at now (SPEC §3.5).
-// Placeholder until the reports work lands; the scheduler calls it.
-func (s *Service) runReports(ctx context.Context, now time.Time) error {
-	return nil
+// runReports produces every daily report that is due at asOf (SPEC §3.5):
+// every business day of every merchant that ended before asOf's date in
+// the service's zone and has not been reported yet, in order. The
+// scheduler calls it with the current time; RunJob("reports", D) with the
+// start of D+1, so that everything through D is produced and nothing
+// after. The job is in report_job.go.
+func (s *Service) runReports(ctx context.Context, asOf time.Time) error {
+	r := reporter{
+		db:          s.db,
+		loc:         s.loc,
+		now:         s.Now,
+		merchants:   s.cfg.Keys.Merchants,
+		ledgerDay:   s.LedgerDay,
+		issuesDay:   s.IssuesDay,
+		writeOutput: s.WriteOutput,
+		hook:        s.hook,
+	}
+	return r.run(ctx, asOf)
+}
+
+// ReportedDays lists the days whose reports were produced for merchant, in
+// order (for support tools and consistency checks).
+func (s *Service) ReportedDays(merchant string) ([]ReportedDay, error) {
+	return reportedDays(s.db, merchant)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -74,7 +75,7 @@ type Service struct {
 	started  bool
 	closed   bool
 	lifeMu   sync.Mutex
-	testHook func(point string) error // crash injection in tests
+	testHook atomic.Pointer[func(point string) error] // crash injection in tests
 }
 
 // Open prepares the service: buckets, clock and metrics. Nothing runs
@@ -401,10 +402,10 @@ func (s *Service) IssuesDay(merchant string, day time.Time, fn func(IssueEvent) 
 
 // hook lets tests inject a crash at a named point.
 func (s *Service) hook(point string) error {
-	if s.testHook == nil {
-		return nil
+	if h := s.testHook.Load(); h != nil {
+		return (*h)(point)
 	}
-	return s.testHook(point)
+	return nil
 }
 
 type cronLogger struct{ l *slog.Logger }
@@ -412,4 +413,13 @@ type cronLogger struct{ l *slog.Logger }
 func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, append(kv, "err", err)...)
+}
+
+// setHook installs (nil: removes) the test crash hook.
+func (s *Service) setHook(fn func(point string) error) {
+	if fn == nil {
+		s.testHook.Store(nil)
+		return
+	}
+	s.testHook.Store(&fn)
 }

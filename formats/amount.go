@@ -25,7 +25,7 @@ const (
 // decimals ("89.99", "100", "0.5"), from 0.01 to 999999999.99; no sign,
 // exponent or thousands separator (AMT-02..04). Leading zeros are accepted.
 func ParseAmount(s string) (int64, error) {
-	c, err := parseCents(s)
+	c, err := parseCents(s, 9)
 	if err != nil {
 		return 0, err
 	}
@@ -36,8 +36,10 @@ func ParseAmount(s string) (int64, error) {
 }
 
 // parseCents is ParseAmount without the lower bound (a totals line of a
-// MANDATES file says 0).
-func parseCents(s string) (int64, error) {
+// MANDATES file says 0) and with at most maxWhole significant digits before
+// the dot: 9 for one amount, more for the total of a file, which can pass
+// a billion.
+func parseCents(s string, maxWhole int) (int64, error) {
 	if s == "" {
 		return 0, ruleErr(ErrAmount, "amount is empty")
 	}
@@ -47,8 +49,8 @@ func parseCents(s string) (int64, error) {
 		if whole != 0 || s[i] != '0' {
 			sig++
 		}
-		if sig > 9 {
-			return 0, ruleErr(ErrAmount, "amount %s is above 999999999.99", quoteShort(s))
+		if sig > maxWhole {
+			return 0, ruleErr(ErrAmount, "amount %s is above %s", quoteShort(s), FormatAmount(pow10(maxWhole+2)-1))
 		}
 		whole = whole*10 + int64(s[i]-'0')
 	}
@@ -154,4 +156,12 @@ func FormatDate(t time.Time) string {
 		return ""
 	}
 	return t.Format(time.DateOnly)
+}
+
+func pow10(n int) int64 {
+	p := int64(1)
+	for range n {
+		p *= 10
+	}
+	return p
 }

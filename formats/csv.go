@@ -218,3 +218,13 @@ func isBlankLine(b []byte) bool {
 	}
 	return true
 }
+
+// count is the number of values of the last split line, not counting the
+// empty one an optional trailing ';' adds: what a person sees as values.
+func (sp *splitter) count() int {
+	n := len(sp.fields)
+	if n > 1 && len(sp.fields[n-1]) == 0 && !sp.quoted[n-1] {
+		n--
+	}
+	return n
+}

@@ -81,13 +81,13 @@ func detect(br *bufio.Reader) (detection, error) {
 		d.issue = &Issue{Code: CodeEmptyFile, Message: "the file is empty"}
 		return d, nil
 	case bytes.HasPrefix(all, []byte{0xFF, 0xFE}) || bytes.HasPrefix(all, []byte{0xFE, 0xFF}):
-		d.issue = &Issue{Line: 1, Code: CodeEncoding, Message: "the file is UTF-16; save it as UTF-8"}
+		d.issue = &Issue{Line: 1, Code: CodeEncoding, Message: "the file is UTF-16, save it as UTF-8"}
 		return d, nil
 	case len(trimmed) > 0 && trimmed[0] == '<':
 		return detectXML(d, all)
 	}
 	if line, ok := firstInvalidUTF8(all, full); !ok {
-		d.issue = &Issue{Line: line, Code: CodeEncoding, Message: "the file is not valid UTF-8; save it as UTF-8"}
+		d.issue = &Issue{Line: line, Code: CodeEncoding, Message: "the file is not valid UTF-8, save it as UTF-8"}
 		return d, nil
 	}
 	d.issue = &Issue{Line: 1, Code: CodeUnknownFileType, Message: "the first line must start with 0;PAYMENTS;, 0;REFUNDS; or 0;MANDATES;, or the file must be a pain.008.001.02 or pain.008.001.08 XML document"}
@@ -135,7 +135,7 @@ func detectXML(d detection, buf []byte) (detection, error) {
 			// SEPA.md §1.4 POLICY: an XML file is plain UTF-8, no BOM.
 			d.issue = &Issue{Line: 1, Code: CodeEncoding, Message: "an XML file must not start with a byte-order mark"}
 		case declared != "" && !strings.EqualFold(declared, "UTF-8"):
-			d.issue = &Issue{Line: 1, Code: CodeEncoding, Message: fmt.Sprintf("XML encoding %s is not accepted; use UTF-8", declared)}
+			d.issue = &Issue{Line: 1, Code: CodeEncoding, Message: fmt.Sprintf("XML encoding %s is not accepted, use UTF-8", declared)}
 		}
 		return d, nil
 	}

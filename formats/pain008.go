@@ -103,22 +103,22 @@ func (pr *pain008Reader) Next() (Payment, error) {
 
 // p8Frame is one open element.
 type p8Frame struct {
-	name  string
-	index int // 1-based occurrence among its siblings; 0 when it cannot repeat
-	line  int
-	elem  *p8Elem // nil for skipped content
-	typ   *p8Type
-	rule  *p8Rule
-	skip  bool // unknown or misplaced element: its content is not checked
+	name   string
+	prefix string // namespace prefix as written, to match the end tag
+	index  int    // 1-based occurrence among its siblings; 0 when it cannot repeat
+	line   int
+	elem   *p8Elem // nil for skipped content
+	typ    *p8Type
+	rule   *p8Rule
+	skip   bool // unknown or misplaced element: its content is not checked
 
 	pos    int // sequence: index of the current child declaration
 	count  int // occurrences of kids[pos] (sequence) or of the chosen child (choice)
 	chosen int // choice: index of the chosen child, -1 before the first
 
-	text     []byte // simple content
-	overflow bool   // text longer than xmlMaxToken (over several tokens)
-	wrapped  bool   // ReqdColltnDt given as <Dt> (tolerated in .08)
-	textErr  bool   // unexpected text already reported
+	text    []byte // simple content
+	wrapped bool   // ReqdColltnDt given as <Dt> (tolerated in .08)
+	textErr bool   // unexpected text already reported
 
 	// missing lists the children reported missing because a later sibling
 	// came first; if one turns up after all, that report becomes "out of
@@ -127,6 +127,56 @@ type p8Frame struct {
 }
 
 type p8Missing struct{ kid, issue int }
+
+// p8NSBinding is one xmlns declaration, valid at depth and below.
+type p8NSBinding struct {
+	prefix, uri string
+	depth       int
+}
+
+// resolve applies the namespace declarations of a raw start tag and
+// replaces the prefixes of the element and its attributes by namespaces.
+func (p *p8Parser) resolve(t xml.StartElement) (xml.StartElement, bool) {
+	depth := len(p.stack) + 1
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "xmlns":
+			p.ns = append(p.ns, p8NSBinding{a.Name.Local, a.Value, depth})
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			p.ns = append(p.ns, p8NSBinding{"", a.Value, depth})
+		}
+	}
+	p.rawPrefix = t.Name.Space
+	uri, ok := p.lookupNS(t.Name.Space)
+	if !ok {
+		p.fatal(p.line(), "", CodeXMLSyntax, fmt.Sprintf("namespace prefix %s of <%s:%s> is not declared", t.Name.Space, t.Name.Space, t.Name.Local))
+		return t, false
+	}
+	t.Name.Space = uri
+	for i := range t.Attr {
+		a := &t.Attr[i]
+		if a.Name.Space == "" || a.Name.Space == "xmlns" {
+			continue // unprefixed attributes are in no namespace
+		}
+		if a.Name.Space, ok = p.lookupNS(a.Name.Space); !ok {
+			p.fatal(p.line(), "", CodeXMLSyntax, fmt.Sprintf("namespace prefix of attribute %s is not declared", a.Name.Local))
+			return t, false
+		}
+	}
+	return t, true
+}
+
+func (p *p8Parser) lookupNS(prefix string) (string, bool) {
+	if prefix == "xml" {
+		return "http://www.w3.org/XML/1998/namespace", true
+	}
+	for i := len(p.ns) - 1; i >= 0; i-- {
+		if p.ns[i].prefix == prefix {
+			return p.ns[i].uri, true
+		}
+	}
+	return "", prefix == ""
+}
 
 // p8Declared is a NbOfTxs or CtrlSum value with where it was found.
 type p8Declared struct {
@@ -160,7 +210,6 @@ type p8PmtInf struct {
 // p8Tx collects one DrctDbtTxInf.
 type p8Tx struct {
 	line         int
-	path         string
 	pay          Payment
 	mndtID       bool
 	dtOfSgntr    bool
@@ -186,10 +235,12 @@ type p8Parser struct {
 	reader bool // stream for processing: skip checks that need Options or memory
 	model  *p8Model
 
-	stack  []p8Frame
-	issues []Issue
-	stop   bool  // no more tokens are read
-	ioErr  error // a read error of the input (not a file problem)
+	stack     []p8Frame
+	ns        []p8NSBinding // namespace declarations in scope
+	rawPrefix string        // prefix of the start tag being handled
+	issues    []Issue
+	stop      bool  // no more tokens are read
+	ioErr     error // a read error of the input (not a file problem)
 
 	rootSeen, rootDone bool
 	declEnc            string // encoding declared in <?xml?> other than UTF-8
@@ -199,7 +250,6 @@ type p8Parser struct {
 	nTx           int
 	total         int64
 	badAmount     bool
-	pmtInfCount   int
 
 	pi p8PmtInf
 	tx p8Tx
@@ -298,7 +348,10 @@ func (p *p8Parser) line() int {
 func (p *p8Parser) next() bool {
 	p.ready = false
 	for !p.stop {
-		tok, err := p.dec.Token()
+		// RawToken, not Token: Token boxes every tag twice and keeps its
+		// own element stack; ours does the same work (end-tag matching,
+		// namespace scopes) for a third less time.
+		tok, err := p.dec.RawToken()
 		if err != nil {
 			p.tokenError(err)
 			break
@@ -306,9 +359,11 @@ func (p *p8Parser) next() bool {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			p.sawContent = true
-			p.start(t)
+			if t, ok := p.resolve(t); ok {
+				p.start(t)
+			}
 		case xml.EndElement:
-			p.end()
+			p.end(t)
 		case xml.CharData:
 			p.chars(t)
 		case xml.Directive:
@@ -331,6 +386,8 @@ func (p *p8Parser) tokenError(err error) {
 	switch {
 	case err == io.EOF:
 		switch {
+		case len(p.stack) > 0:
+			p.fatal(p.line(), p.path(""), CodeXMLSyntax, fmt.Sprintf("unexpected end of file: <%s> is not closed", p.top().name))
 		case !p.rootSeen && !p.sawContent:
 			p.fatal(0, "", CodeEmptyFile, "the file is empty")
 		case !p.rootSeen:
@@ -357,9 +414,13 @@ func (p *p8Parser) tokenError(err error) {
 			path = p.path("")
 		}
 		p.fatal(se.Line, path, code, msg)
-	default:
-		p.ioErr = err
+	case p.guard.readErr != nil:
+		p.ioErr = p.guard.readErr
 		p.stop = true
+	default:
+		// encoding/xml reports a few problems as plain errors (an
+		// unsupported XML version, for one).
+		p.fatal(p.line(), "", CodeXMLSyntax, strings.TrimPrefix(err.Error(), "xml: "))
 	}
 }
 
@@ -382,7 +443,9 @@ func (p *p8Parser) chars(t xml.CharData) {
 	case f.skip:
 	case f.typ.simple != nil:
 		if len(f.text)+len(t) > xmlMaxToken {
-			f.overflow = true
+			// Many small CDATA sections or entity references: as bad as
+			// one long text node.
+			p.fatal(f.line, p.path(""), CodeTooLong, fmt.Sprintf("value longer than %d bytes; no pain.008 field is that long", xmlMaxToken))
 			return
 		}
 		f.text = append(f.text, t...)
@@ -444,6 +507,7 @@ func (p *p8Parser) start(t xml.StartElement) {
 
 // push opens a frame, reusing the text buffer of the slot.
 func (p *p8Parser) push(f p8Frame) {
+	f.prefix = p.rawPrefix
 	if len(p.stack) < cap(p.stack) {
 		buf := p.stack[:len(p.stack)+1][len(p.stack)].text
 		f.text = buf[:0]
@@ -562,7 +626,6 @@ func kidNames(t *p8Type) string {
 // declared ones (InstdAmt@Ccy), namespace declarations and xsi:*.
 func (p *p8Parser) checkAttrs(t xml.StartElement, line int) {
 	f := p.top()
-	seen := 0
 	for _, a := range t.Attr {
 		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") || a.Name.Space == nsXSI {
 			continue
@@ -571,7 +634,6 @@ func (p *p8Parser) checkAttrs(t xml.StartElement, line int) {
 		for _, d := range f.typ.attrs {
 			if a.Name.Space == "" && a.Name.Local == d.name {
 				declared = true
-				seen++
 				if code, msg := checkSimple(d.typ, a.Value); code != "" {
 					p.issue(line, p.path("")+"@"+d.name, code, msg)
 				}
@@ -586,7 +648,6 @@ func (p *p8Parser) checkAttrs(t xml.StartElement, line int) {
 			p.issue(line, p.path("")+"@"+d.name, CodeXMLStructure, fmt.Sprintf("attribute %s is missing on %s", d.name, f.name))
 		}
 	}
-	_ = seen
 }
 
 func hasAttr(t xml.StartElement, name string) bool {
@@ -608,11 +669,19 @@ func attrValue(t xml.StartElement, name string) (string, bool) {
 }
 
 // end handles an end tag.
-func (p *p8Parser) end() {
+func (p *p8Parser) end(t xml.EndElement) {
 	if len(p.stack) == 0 {
+		p.fatal(p.line(), "", CodeXMLSyntax, fmt.Sprintf("unexpected end tag </%s>", t.Name.Local))
 		return
 	}
 	f := p.top()
+	if t.Name.Local != f.name || t.Name.Space != f.prefix {
+		p.fatal(p.line(), p.path(""), CodeXMLSyntax, fmt.Sprintf("element <%s> closed by </%s>", qname(f.prefix, f.name), qname(t.Name.Space, t.Name.Local)))
+		return
+	}
+	for len(p.ns) > 0 && p.ns[len(p.ns)-1].depth >= len(p.stack) {
+		p.ns = p.ns[:len(p.ns)-1]
+	}
 	if !f.skip {
 		switch {
 		case f.typ.simple != nil && !f.wrapped:
@@ -643,15 +712,15 @@ func (p *p8Parser) end() {
 	}
 }
 
+func qname(prefix, local string) string {
+	if prefix == "" {
+		return local
+	}
+	return prefix + ":" + local
+}
+
 // endValue checks the text of a simple element and hands it to its rule.
 func (p *p8Parser) endValue(f *p8Frame) {
-	if f.overflow {
-		p.here(CodeTooLong, fmt.Sprintf("value longer than %d bytes", xmlMaxToken))
-		if f.rule != nil && f.rule.value != nil {
-			f.rule.value(p, "", false)
-		}
-		return
-	}
 	v := string(f.text)
 	if f.typ.simple.base != "string" {
 		// xs:decimal, xs:date, xs:dateTime and xs:boolean collapse

@@ -42,13 +42,14 @@ const (
 )
 
 type xmlGuard struct {
-	r     io.Reader
-	err   error
-	line  int
-	state int
-	run   int  // bytes in the current token
-	quote byte // the quote that closes gQuote
-	last2 [2]byte
+	r       io.Reader
+	err     error
+	readErr error // a failure of r itself (not the end, not a refusal)
+	line    int
+	state   int
+	run     int  // bytes in the current token
+	quote   byte // the quote that closes gQuote
+	last2   [2]byte
 }
 
 func newXMLGuard(r io.Reader) *xmlGuard { return &xmlGuard{r: r, line: 1} }
@@ -69,6 +70,9 @@ func (g *xmlGuard) Read(p []byte) (int, error) {
 	}
 	if err != nil {
 		g.err = err
+		if err != io.EOF {
+			g.readErr = err
+		}
 	}
 	return n, err
 }

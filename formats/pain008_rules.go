@@ -422,7 +422,7 @@ func buildP8Rules() *p8Rule {
 // type (the schema puts PmtTpInf before the transactions).
 func (p *p8Parser) txStart(_ xml.StartElement) {
 	f := p.top()
-	p.tx = p8Tx{line: f.line, path: p.path("")}
+	p.tx = p8Tx{line: f.line}
 	pi := &p.pi
 	if !pi.tpInfChecked {
 		pi.tpInfChecked = true

@@ -1,11 +1,14 @@
 package formats
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -519,5 +522,473 @@ func TestPain008Codes(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// p8Gen streams a valid pain.008.001.02 of n transactions without holding
+// it in memory: the benchmark and the bound-memory tests read hundreds of
+// megabytes from it.
+type p8Gen struct {
+	n, i  int
+	stage int // 0 header, 1 transactions, 2 footer, 3 done
+	buf   []byte
+	off   int
+	mut   func(i int, tx []byte) []byte // optional: change transaction i
+}
+
+func newP8Gen(n int) *p8Gen { return &p8Gen{n: n} }
+
+// p8GenAmount is the amount of transaction i in cents: 1.00 to 10.99 EUR.
+func p8GenAmount(i int) int64 { return 100 + int64(i%1000) }
+
+func (g *p8Gen) fill() {
+	g.buf, g.off = g.buf[:0], 0
+	switch g.stage {
+	case 0:
+		var sum int64
+		for i := 0; i < g.n; i++ {
+			sum += p8GenAmount(i)
+		}
+		g.buf = fmt.Appendf(g.buf, `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.008.001.02">
+<CstmrDrctDbtInitn>
+<GrpHdr><MsgId>GEN-1</MsgId><CreDtTm>2026-11-27T09:00:00</CreDtTm><NbOfTxs>%d</NbOfTxs><CtrlSum>%s</CtrlSum><InitgPty><Nm>ACME SAS</Nm></InitgPty></GrpHdr>
+<PmtInf><PmtInfId>GEN-PI-1</PmtInfId><PmtMtd>DD</PmtMtd><NbOfTxs>%d</NbOfTxs><CtrlSum>%s</CtrlSum>
+<PmtTpInf><SvcLvl><Cd>SEPA</Cd></SvcLvl><LclInstrm><Cd>CORE</Cd></LclInstrm><SeqTp>RCUR</SeqTp></PmtTpInf>
+<ReqdColltnDt>2026-12-03</ReqdColltnDt><Cdtr><Nm>ACME SAS</Nm></Cdtr>
+<CdtrAcct><Id><IBAN>DE89370400440532013000</IBAN></Id></CdtrAcct><CdtrAgt><FinInstnId><BIC>COBADEFFXXX</BIC></FinInstnId></CdtrAgt><ChrgBr>SLEV</ChrgBr>
+<CdtrSchmeId><Id><PrvtId><Othr><Id>DE98ZZZ09999999999</Id><SchmeNm><Prtry>SEPA</Prtry></SchmeNm></Othr></PrvtId></Id></CdtrSchmeId>
+`, g.n, FormatAmount(sum), g.n, FormatAmount(sum))
+		g.stage = 1
+		if g.n == 0 {
+			g.stage = 2
+		}
+	case 1:
+		// Several transactions per fill keep Read calls cheap.
+		for k := 0; k < 64 && g.i < g.n; k++ {
+			start := len(g.buf)
+			g.buf = fmt.Appendf(g.buf, `<DrctDbtTxInf>
+  <PmtId><EndToEndId>E2E-%08d</EndToEndId></PmtId>
+  <InstdAmt Ccy="EUR">%s</InstdAmt>
+  <DrctDbtTx><MndtRltdInf><MndtId>UMR-%08d</MndtId><DtOfSgntr>2025-03-14</DtOfSgntr></MndtRltdInf></DrctDbtTx>
+  <DbtrAgt><FinInstnId><BIC>BNPAFRPPXXX</BIC></FinInstnId></DbtrAgt>
+  <Dbtr><Nm>Jeanne Martin</Nm></Dbtr>
+  <DbtrAcct><Id><IBAN>FR7630006000011234567890189</IBAN></Id></DbtrAcct>
+  <RmtInf><Ustrd>November subscription %d</Ustrd></RmtInf>
+</DrctDbtTxInf>
+`, g.i, FormatAmount(p8GenAmount(g.i)), g.i, g.i)
+			if g.mut != nil {
+				tx := g.mut(g.i, append([]byte(nil), g.buf[start:]...))
+				g.buf = append(g.buf[:start], tx...)
+			}
+			g.i++
+		}
+		if g.i == g.n {
+			g.stage = 2
+		}
+	case 2:
+		g.buf = append(g.buf, "</PmtInf>\n</CstmrDrctDbtInitn>\n</Document>\n"...)
+		g.stage = 3
+	}
+}
+
+func (g *p8Gen) Read(p []byte) (int, error) {
+	for g.off == len(g.buf) {
+		if g.stage == 3 {
+			return 0, io.EOF
+		}
+		g.fill()
+	}
+	n := copy(p, g.buf[g.off:])
+	g.off += n
+	return n, nil
+}
+
+// p8PeakHeap samples the live heap (runtime/metrics, which does not stop
+// the world as runtime.ReadMemStats does) every few milliseconds while f
+// runs, and returns the peak above the heap before f.
+func p8PeakHeap(f func()) uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 {
+		metrics.Read(sample)
+		return sample[0].Value.Uint64()
+	}
+	base := read()
+	done := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		var top uint64
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			top = max(top, read())
+			select {
+			case <-done:
+				if top < base {
+					top = base
+				}
+				peak <- top - base
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	f()
+	close(done)
+	return <-peak
+}
+
+func TestPain008Generated(t *testing.T) {
+	s, issues, err := validatePain008(newP8Gen(3000), Options{CreditorID: "DE98ZZZ09999999999", Today: p8Today})
+	if err != nil || len(issues) > 0 {
+		t.Fatalf("err %v, issues:%s", err, fmtIssues(issues))
+	}
+	var want int64
+	for i := 0; i < 3000; i++ {
+		want += p8GenAmount(i)
+	}
+	if s.Lines != 3000 || s.Total != want {
+		t.Errorf("summary %+v, want 3000 lines total %d", s, want)
+	}
+	r, _ := newPain008Reader(newP8Gen(3000))
+	n := 0
+	for {
+		pay, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if pay.Line != n || pay.Reference != fmt.Sprintf("E2E-%08d", n-1) || pay.Amount != p8GenAmount(n-1) {
+			t.Fatalf("payment %d = %+v", n, pay)
+		}
+	}
+	if n != 3000 {
+		t.Errorf("read %d payments", n)
+	}
+}
+
+// TestPain008TooManyErrors: 1,500 bad IBANs give 1,000 issues then
+// TOO_MANY_ERRORS, and the check stops reading.
+func TestPain008TooManyErrors(t *testing.T) {
+	g := newP8Gen(1500)
+	g.mut = func(i int, tx []byte) []byte {
+		return bytes.Replace(tx, []byte("FR7630006000011234567890189"), []byte("FR7630006000011234567890188"), 1)
+	}
+	_, issues, err := validatePain008(g, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(issues) != MaxIssues+1 {
+		t.Fatalf("got %d issues, want %d", len(issues), MaxIssues+1)
+	}
+	for i, is := range issues[:MaxIssues] {
+		if is.Code != CodeInvalidIBAN || is.Column != fmt.Sprintf("PmtInf[1]/DrctDbtTxInf[%d]/DbtrAcct/Id/IBAN", i+1) {
+			t.Fatalf("issue %d = %+v", i, is)
+		}
+		if i > 0 && is.Line <= issues[i-1].Line {
+			t.Fatalf("issues not in line order at %d", i)
+		}
+	}
+	if last := issues[MaxIssues]; last.Code != CodeTooManyErrors {
+		t.Errorf("last issue = %+v", last)
+	}
+	if g.i >= 1500 {
+		t.Errorf("the check read all %d transactions after TOO_MANY_ERRORS", g.i)
+	}
+}
+
+// BenchmarkValidatePain008_100k validates a 100,000-transaction document
+// (about 55 MB) generated on the fly and reports the peak live heap.
+func BenchmarkValidatePain008_100k(b *testing.B) {
+	const n = 100_000
+	var size int64
+	if c, err := io.Copy(io.Discard, newP8Gen(n)); err == nil {
+		size = c
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var peak uint64
+	for b.Loop() {
+		p := p8PeakHeap(func() {
+			s, issues, err := validatePain008(newP8Gen(n), Options{CreditorID: "DE98ZZZ09999999999", Today: p8Today})
+			if err != nil || len(issues) > 0 || s.Lines != n {
+				b.Fatalf("err %v lines %d issues:%s", err, s.Lines, fmtIssues(issues))
+			}
+		})
+		peak = max(peak, p)
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// p8Repeat streams s n times, then tail: hostile documents of any size
+// without holding them in memory.
+func p8Repeat(head, s string, n int64, tail string) io.Reader {
+	return io.MultiReader(strings.NewReader(head), &p8RepeatReader{s: s, left: n}, strings.NewReader(tail))
+}
+
+type p8RepeatReader struct {
+	s    string
+	left int64
+	off  int
+}
+
+func (r *p8RepeatReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) && r.left > 0 {
+		c := copy(p[n:], r.s[r.off:])
+		n += c
+		r.off += c
+		if r.off == len(r.s) {
+			r.off = 0
+			r.left--
+		}
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// TestPain008Hostile feeds malformed and hostile documents: each is refused
+// with the expected code, fast and with a small heap, never a panic.
+func TestPain008Hostile(t *testing.T) {
+	const head = `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"><CstmrDrctDbtInitn><GrpHdr><MsgId>`
+	base := p8Base("02")
+	paulLine := strings.Count(base[:strings.Index(base, "Paul Durand")], "\n") + 1
+	cases := []struct {
+		name string
+		r    func() io.Reader
+		code string
+		line int // 0: not checked
+	}{
+		{"billion laughs", func() io.Reader {
+			return strings.NewReader(`<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"><CstmrDrctDbtInitn><GrpHdr><MsgId>&lol3;</MsgId></GrpHdr></CstmrDrctDbtInitn></Document>`)
+		}, CodeXMLStructure, 2},
+		{"external entity", func() io.Reader {
+			return strings.NewReader(`<?xml version="1.0"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><Document>&xxe;</Document>`)
+		}, CodeXMLStructure, 1},
+		{"undefined entity", func() io.Reader {
+			return strings.NewReader(strings.Replace(base, "MSG-0001", "MSG&lol;", 1))
+		}, CodeXMLSyntax, 5},
+		{"huge DOCTYPE", func() io.Reader {
+			return p8Repeat(`<?xml version="1.0"?><!DOCTYPE d [`, `<!ENTITY a "aaaaaaaaaaaaaaaaaaaa">`, 20_000_000, `]><Document/>`)
+		}, CodeXMLStructure, 1},
+		{"deep nesting", func() io.Reader {
+			return p8Repeat(head[:strings.Index(head, "<CstmrDrctDbtInitn>")], "<a>", 10_000_000, "")
+		}, CodeXMLStructure, 2},
+		{"deep nesting in known elements", func() io.Reader {
+			return p8Repeat(head, "<Nm>", 10_000_000, "")
+		}, CodeXMLStructure, 2},
+		{"500 MB text node", func() io.Reader { return p8Repeat(head, "x", 500<<20, "</MsgId>") }, CodeTooLong, 2},
+		{"500 MB text with > characters", func() io.Reader { return p8Repeat(head, "a>", 250<<20, "</MsgId>") }, CodeTooLong, 2},
+		{"500 MB of CDATA sections", func() io.Reader { return p8Repeat(head, "<![CDATA[abcdefgh]]>", 25<<20, "</MsgId>") }, CodeTooLong, 2},
+		{"huge CDATA", func() io.Reader { return p8Repeat(head+"<![CDATA[", "<>", 250<<20, "]]></MsgId>") }, CodeTooLong, 2},
+		{"huge comment", func() io.Reader { return p8Repeat(head+"<!--", "<a>", 100<<20, "--></MsgId>") }, CodeXMLStructure, 2},
+		{"huge attribute", func() io.Reader { return p8Repeat(head+`</MsgId><CreDtTm a="`, "x>", 250<<20, `">`) }, CodeXMLStructure, 2},
+		{"many attributes", func() io.Reader { return p8Repeat(head+`</MsgId><CreDtTm `, `a="1" `, 50<<20, `>`) }, CodeXMLStructure, 2},
+		{"huge processing instruction", func() io.Reader { return p8Repeat("<?pi ", "<>", 250<<20, "?>") }, CodeXMLStructure, 1},
+		{"huge tag name", func() io.Reader { return p8Repeat("<", "D", 500<<20, ">") }, CodeXMLStructure, 1},
+		{"endless whitespace", func() io.Reader { return p8Repeat("", " ", 500<<20, "<Document/>") }, CodeTooLong, 1},
+		{"latin-1 declared", func() io.Reader {
+			return strings.NewReader(strings.Replace(base, `encoding="UTF-8"`, `encoding="ISO-8859-1"`, 1))
+		}, CodeEncoding, 0},
+		{"utf-16 declared", func() io.Reader {
+			return strings.NewReader(strings.Replace(base, `encoding="UTF-8"`, `encoding="UTF-16"`, 1))
+		}, CodeEncoding, 0},
+		{"byte-order mark", func() io.Reader { return strings.NewReader("\uFEFF" + base) }, CodeEncoding, 0},
+		{"invalid UTF-8", func() io.Reader {
+			return strings.NewReader(strings.Replace(base, "Paul Durand", "Paul \xff Durand", 1))
+		}, CodeEncoding, paulLine},
+		{"control character", func() io.Reader {
+			return strings.NewReader(strings.Replace(base, "Paul Durand", "Paul \x01 Durand", 1))
+		}, CodeXMLSyntax, paulLine},
+		{"truncated", func() io.Reader { return strings.NewReader(base[:len(base)/2]) }, CodeXMLSyntax, 0},
+		{"mismatched end tag", func() io.Reader { return strings.NewReader(strings.Replace(base, "</PmtMtd>", "</PmtMtdX>", 1)) }, CodeXMLSyntax, 15},
+		{"undeclared prefix", func() io.Reader {
+			return strings.NewReader(strings.Replace(base, "<PmtMtd>DD</PmtMtd>", "<q:PmtMtd>DD</q:PmtMtd>", 1))
+		}, CodeXMLSyntax, 15},
+		{"prefix mismatch in end tag", func() io.Reader {
+			return strings.NewReader(strings.Replace(base, "<PmtMtd>DD</PmtMtd>", `<q:PmtMtd xmlns:q="urn:iso:std:iso:20022:tech:xsd:pain.008.001.02">DD</PmtMtd>`, 1))
+		}, CodeXMLSyntax, 15},
+		{"stray end tag", func() io.Reader { return strings.NewReader("</Document>") }, CodeXMLSyntax, 1},
+		{"second root", func() io.Reader { return strings.NewReader(base + "<Document/>") }, CodeXMLSyntax, 0},
+		{"text after root", func() io.Reader { return strings.NewReader(base + "junk") }, CodeXMLSyntax, 0},
+		{"empty", func() io.Reader { return strings.NewReader("") }, CodeEmptyFile, 0},
+		{"only blanks", func() io.Reader { return strings.NewReader("  \n\n ") }, CodeEmptyFile, 0},
+		{"only a declaration", func() io.Reader { return strings.NewReader(`<?xml version="1.0"?>`) }, CodeXMLStructure, 0},
+		{"binary", func() io.Reader { return strings.NewReader("\x00\x01\x02PK\x03\x04") }, CodeXMLSyntax, 0},
+		{"not XML", func() io.Reader { return strings.NewReader("0;PAYMENTS;acme;ACME;\n") }, CodeXMLSyntax, 0},
+		{"wrong root", func() io.Reader {
+			return strings.NewReader(`<Doc xmlns="urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"/>`)
+		}, CodeUnknownFileType, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var issues []Issue
+			start := time.Now()
+			peak := p8PeakHeap(func() {
+				var err error
+				_, issues, err = validatePain008(c.r(), Options{})
+				if err != nil {
+					t.Fatalf("I/O error: %v", err)
+				}
+			})
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if peak > 16<<20 {
+				t.Errorf("peak heap %d MiB", peak>>20)
+			}
+			if len(issues) == 0 || issues[len(issues)-1].Code != c.code {
+				t.Fatalf("want %s (last):%s", c.code, fmtIssues(issues))
+			}
+			if c.line != 0 && issues[len(issues)-1].Line != c.line {
+				t.Errorf("line %d, want %d:%s", issues[len(issues)-1].Line, c.line, fmtIssues(issues))
+			}
+			// The reader refuses the same documents.
+			r, err := newPain008Reader(c.r())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				_, err := r.Next()
+				if err == io.EOF {
+					t.Fatal("reader reached io.EOF on a refused document")
+				}
+				if err != nil {
+					break
+				}
+			}
+		})
+	}
+}
+
+// FuzzPain008 checks that no input makes the validator or the reader panic,
+// hang or disagree: a document with no issue streams exactly Summary.Lines
+// payments adding up to Summary.Total. Seeds: testdata/fuzz/FuzzPain008.
+func FuzzPain008(f *testing.F) {
+	f.Add([]byte(p8Base("02")))
+	f.Add([]byte(p8Base("08")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, issues, err := validatePain008(bytes.NewReader(data), Options{Today: p8Today})
+		if err != nil {
+			t.Fatalf("I/O error from a bytes.Reader: %v", err)
+		}
+		if len(issues) > MaxIssues+1 {
+			t.Fatalf("%d issues", len(issues))
+		}
+		for _, is := range issues {
+			if is.Code == "" || is.Message == "" || is.Line < 0 {
+				t.Fatalf("malformed issue %+v", is)
+			}
+		}
+		if len(issues) > 0 {
+			return
+		}
+		r, err := newPain008Reader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, total := 0, int64(0)
+		for {
+			pay, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("reader refused a valid document: %v", err)
+			}
+			n++
+			total += pay.Amount
+			if pay.Line != n || pay.Reference == "" || pay.DebtorIBAN == "" || pay.MandateRef == "" {
+				t.Fatalf("payment %d = %+v", n, pay)
+			}
+		}
+		if n != s.Lines || total != s.Total {
+			t.Fatalf("reader gave %d payments for %d, total %d for %d", n, s.Lines, total, s.Total)
+		}
+	})
+}
+
+// p8Prefixed writes the base document with a namespace prefix on every
+// element, which is the same XML to a namespace-aware reader.
+func p8Prefixed(v string) string {
+	b := p8Base(v)
+	b = strings.Replace(b, `xmlns="urn`, `xmlns:p="urn`, 1)
+	b = strings.ReplaceAll(b, "</", "\x00")
+	b = strings.ReplaceAll(b, "<?", "\x01")
+	b = strings.ReplaceAll(b, "<", "<p:")
+	b = strings.ReplaceAll(b, "\x00", "</p:")
+	return strings.ReplaceAll(b, "\x01", "<?")
+}
+
+func TestPain008PrefixedNamespace(t *testing.T) {
+	s, issues := p8Validate(t, p8Prefixed("08"), Options{})
+	if len(issues) > 0 || s.Lines != 2 {
+		t.Fatalf("lines %d:%s", s.Lines, fmtIssues(issues))
+	}
+	// An element in no namespace inside a prefixed document is foreign.
+	doc := strings.Replace(p8Prefixed("02"), "<p:ChrgBr>SLEV</p:ChrgBr>", "<ChrgBr>SLEV</ChrgBr>", 1)
+	_, issues = p8Validate(t, doc, Options{})
+	if len(issues) != 1 || issues[0].Code != CodeXMLStructure || issues[0].Column != "PmtInf[1]/ChrgBr" {
+		t.Fatalf("want one XML_STRUCTURE:%s", fmtIssues(issues))
+	}
+}
+
+// TestPain008ReadError: a failing input is an error, not a file problem.
+func TestPain008ReadError(t *testing.T) {
+	boom := errors.New("disk gone")
+	in := func() io.Reader { return io.MultiReader(strings.NewReader(p8Base("02")[:900]), p8ErrReader{boom}) }
+	if _, issues, err := validatePain008(in(), Options{}); !errors.Is(err, boom) {
+		t.Fatalf("err = %v, issues:%s", err, fmtIssues(issues))
+	}
+	r, _ := newPain008Reader(in())
+	if _, err := r.Next(); !errors.Is(err, boom) {
+		t.Fatalf("reader err = %v", err)
+	}
+}
+
+type p8ErrReader struct{ err error }
+
+func (e p8ErrReader) Read([]byte) (int, error) { return 0, e.err }
+
+// TestPain008Models: the bundled schemas load, and their namespaces are the
+// ones detection dispatches to validatePain008.
+func TestPain008Models(t *testing.T) {
+	models, err := pain008Models()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{NamespacePain008V02, NamespacePain008V08} {
+		m := models[ns]
+		if m == nil {
+			t.Fatalf("no model for %s", ns)
+		}
+		msg := m.root.typ.kids[0]
+		if msg.name != "CstmrDrctDbtInitn" {
+			t.Fatalf("%s: first element %s", ns, msg.name)
+		}
+		pmtInf := msg.typ.kids[msg.typ.kidIdx["PmtInf"]]
+		if pmtInf.min != 1 || pmtInf.max != -1 {
+			t.Errorf("%s: PmtInf [%d..%d]", ns, pmtInf.min, pmtInf.max)
+		}
+		tx := pmtInf.typ.kids[pmtInf.typ.kidIdx["DrctDbtTxInf"]]
+		amt := tx.typ.kids[tx.typ.kidIdx["InstdAmt"]]
+		if amt.typ.simple == nil || len(amt.typ.attrs) != 1 || amt.typ.attrs[0].name != "Ccy" || !amt.typ.attrs[0].required {
+			t.Errorf("%s: InstdAmt type %+v", ns, amt.typ)
+		}
+	}
+	if len(models) != 2 {
+		t.Errorf("%d models", len(models))
 	}
 }

@@ -27,12 +27,9 @@ import (
 //go:embed xsd/pain.008.001.02.xsd xsd/pain.008.001.08.xsd
 var pain008XSDFiles embed.FS
 
-// Namespaces of the supported pain.008 versions (SEPA.md §2.1).
-const (
-	nsPain00800102 = "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"
-	nsPain00800108 = "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"
-	nsXSI          = "http://www.w3.org/2001/XMLSchema-instance"
-)
+// nsXSI is the XML Schema instance namespace (xsi:schemaLocation and the
+// like are allowed on any element).
+const nsXSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 // p8Model is one message version: its namespace and the Document element.
 type p8Model struct {

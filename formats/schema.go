@@ -169,7 +169,8 @@ func valueIssue(c *column, v []byte, today time.Time, cents *int64) (code, msg s
 		}
 		return "", ""
 	}
-	if len(v) > c.max { // bytes ≥ characters: count only when it can matter
+	// Enumerations: "RCURR" is better told it is not a sequence type.
+	if len(v) > c.max && c.kind != kEnum { // bytes ≥ characters: count only when it can matter
 		if n := utf8.RuneCount(v); n > c.max {
 			return CodeTooLong, fmt.Sprintf("%d characters, at most %d allowed", n, c.max)
 		}

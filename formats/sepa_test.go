@@ -277,3 +277,12 @@ func TestValidateSEPAText(t *testing.T) {
 		}
 	}
 }
+
+func readShared(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(sharedDir(t), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

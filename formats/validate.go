@@ -7,7 +7,6 @@ package formats
 import (
 	"bufio"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"slices"
 	"strconv"
@@ -51,19 +50,34 @@ func (l *issueList) add(line int, col, code, msg string) {
 	if len(l.list) >= l.max {
 		l.full = true
 		l.list = append(l.list, Issue{Line: line, Code: CodeTooManyErrors,
-			Message: fmt.Sprintf("more than %d errors; the check stopped at line %d", l.max, line)})
+			Message: fmt.Sprintf("more than %d errors, the check stopped at line %d", l.max, line)})
 		return
 	}
 	l.list = append(l.list, Issue{Line: line, Column: col, Code: code, Message: msg})
 }
 
-// sorted returns the issues in line order; TOO_MANY_ERRORS stays last.
+// late adds an issue found after the streaming pass (whole-file checks),
+// which may be on any line: the cap is applied by sorted, in line order.
+func (l *issueList) late(line int, col, code, msg string) {
+	if l.full || len(l.list) > 2*l.max {
+		return // beyond what sorted can keep anyway, whatever the order
+	}
+	l.list = append(l.list, Issue{Line: line, Column: col, Code: code, Message: msg})
+}
+
+// sorted returns the issues in line order, at most max of them, then
+// TOO_MANY_ERRORS last when there were more.
 func (l *issueList) sorted() []Issue {
 	n := len(l.list)
 	if l.full {
 		n--
 	}
 	slices.SortStableFunc(l.list[:n], func(a, b Issue) int { return a.Line - b.Line })
+	if !l.full && n > l.max {
+		last := l.list[l.max-1].Line
+		l.list = append(l.list[:l.max], Issue{Line: last, Code: CodeTooManyErrors,
+			Message: fmt.Sprintf("more than %d errors, the check stopped at line %d", l.max, last)})
+	}
 	return l.list
 }
 
@@ -130,11 +144,12 @@ func (v *csvValidator) line(l physLine) {
 		v.issues.add(l.no, "", CodeLineTooLong, fmt.Sprintf("line is %d bytes long, at most %d allowed", l.tooLong, MaxLineBytes))
 		if l.no > 3 {
 			v.dataSeen(l.no)
+			v.amountsOK = false
 		}
 		return
 	}
 	if !utf8.Valid(l.data) {
-		v.issues.add(l.no, "", CodeEncoding, fmt.Sprintf("line is not valid UTF-8 (byte %d); save the file as UTF-8", invalidAt(l.data)+1))
+		v.issues.add(l.no, "", CodeEncoding, fmt.Sprintf("line is not valid UTF-8 at byte %d, save the file as UTF-8", invalidAt(l.data)+1))
 		if l.no > 3 {
 			v.dataSeen(l.no)
 			v.amountsOK = false
@@ -165,7 +180,7 @@ func (v *csvValidator) line(l physLine) {
 // lines are only allowed at the end of the file.
 func (v *csvValidator) dataSeen(no int) {
 	if v.blankRun > 0 {
-		v.issues.add(v.blankAt, "", CodeFieldCount, "empty line; blank lines are allowed only at the end of the file")
+		v.issues.add(v.blankAt, "", CodeFieldCount, "empty line, blank lines are allowed only at the end of the file")
 		v.blankRun = 0
 	}
 	v.lines++
@@ -185,7 +200,7 @@ func invalidAt(b []byte) int {
 // splitLine splits a line, reporting bad quoting as FIELD_COUNT.
 func (v *csvValidator) splitLine(l physLine) bool {
 	if f, err := v.sp.split(l.data); err != nil {
-		v.issues.add(l.no, "", CodeFieldCount, fmt.Sprintf("field %d has a quote that is not closed or not alone; quote a whole value and write \"\" for a quote inside it", f))
+		v.issues.add(l.no, "", CodeFieldCount, fmt.Sprintf("field %d has a quote that is not closed or not alone (quote a whole value, and write \"\" for a quote inside it)", f))
 		return false
 	}
 	return true
@@ -199,7 +214,7 @@ func (v *csvValidator) header(l physLine) {
 	v.sp.dropTrailing(4)
 	f := v.sp.fields
 	if len(f) != 4 {
-		v.issues.add(1, "", CodeHeader, fmt.Sprintf("the merchant line must be 0;%s;<creditor reference>;<company name>; with 4 values, found %d", v.s.typ, len(f)))
+		v.issues.add(1, "", CodeHeader, fmt.Sprintf("the merchant line must be 0;%s;<creditor reference>;<company name>; with 4 values, found %d", v.s.typ, v.sp.count()))
 		return
 	}
 	ref := string(f[2])
@@ -238,7 +253,9 @@ func (v *csvValidator) totals(l physLine) {
 		v.issues.add(2, "", CodeTotalsLine, fmt.Sprintf("the number of lines %s is not a whole number", quoteShort(string(f[2]))))
 		ok = false
 	}
-	t, err := parseCents(string(f[3]))
+	// A file total may pass a billion; 15 digits keep any sum of int64
+	// cents exact.
+	t, err := parseCents(string(f[3]), 15)
 	if err != nil {
 		v.issues.add(2, "", CodeTotalsLine, "the total: "+err.Error())
 		ok = false
@@ -303,7 +320,7 @@ func (v *csvValidator) titleLine(l physLine) {
 func (v *csvValidator) unknownColumnMsg(t string) string {
 	for _, c := range v.s.columns {
 		if equalFoldASCII(c.name, t) {
-			return fmt.Sprintf("unknown column %s; column titles are upper case: %s", quoteShort(t), c.name)
+			return fmt.Sprintf("unknown column %s, column titles are upper case: %s", quoteShort(t), c.name)
 		}
 	}
 	return fmt.Sprintf("unknown column %s for a %s file", quoteShort(t), v.s.typ)
@@ -341,7 +358,7 @@ func (v *csvValidator) record(l physLine) {
 	v.sp.dropTrailing(v.ncols)
 	f := v.sp.fields
 	if len(f) != v.ncols {
-		v.issues.add(l.no, "", CodeFieldCount, fmt.Sprintf("line has %d values, the title line has %d columns", len(f), v.ncols))
+		v.issues.add(l.no, "", CodeFieldCount, fmt.Sprintf("line has %d values, the title line has %d columns", v.sp.count(), v.ncols))
 		v.amountsOK = false
 		return
 	}
@@ -369,9 +386,7 @@ func (v *csvValidator) record(l physLine) {
 			amountOK = true
 		}
 		if c == v.s.unique {
-			if first := v.refs.add(val, l.no); first > 0 {
-				v.issues.add(l.no, col.name, CodeDuplicateRef, fmt.Sprintf("%s %s is already used on line %d", col.name, quoteShort(string(val)), first))
-			}
+			v.refs.add(val, l.no)
 		}
 	}
 	if v.s.amount >= 0 {
@@ -410,6 +425,9 @@ func (v *csvValidator) mandateNeeds(no int, f [][]byte) {
 
 // finish runs the whole-file checks once every line is read.
 func (v *csvValidator) finish(lastLine int) {
+	if v.refs != nil {
+		v.duplicates()
+	}
 	switch {
 	case lastLine < 2:
 		v.issues.add(2, "", CodeTotalsLine, "line 2, the totals line, is missing")
@@ -435,50 +453,14 @@ func bytesString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// refSet remembers the references of a file to find duplicates in bounded
-// memory: a reference is stored as a 64-bit hash (map key) plus a second,
-// independent 32-bit hash and the line of first use (map value), about 16
-// bytes of slot plus map overhead (~30 bytes per line, ~30 MB for a million
-// lines) instead of the reference itself. A false duplicate needs two
-// distinct references to agree on 96 hash bits: for a million references the
-// odds are about 1 in 10^17. Seeds are random per file, so nobody can craft
-// colliding references.
-type refSet struct {
-	s1, s2 maphash.Seed
-	m      map[uint64]refEntry
-	spill  map[[2]uint64]uint32 // key collisions with a different check
-}
-
-type refEntry struct {
-	check uint32
-	line  uint32
-}
-
-func newRefSet() *refSet {
-	return &refSet{s1: maphash.MakeSeed(), s2: maphash.MakeSeed(), m: make(map[uint64]refEntry)}
-}
-
-// add records ref first seen on line and returns 0, or the line where ref
-// was first seen.
-func (r *refSet) add(ref []byte, line int) int {
-	k := maphash.Bytes(r.s1, ref)
-	c := uint32(maphash.Bytes(r.s2, ref))
-	e, ok := r.m[k]
-	if !ok {
-		r.m[k] = refEntry{check: c, line: uint32(line)}
-		return 0
+// duplicates reports every reference used twice, on the later line(s).
+func (v *csvValidator) duplicates() {
+	type dup struct{ line, first int }
+	var dups []dup
+	v.refs.duplicates(func(line, first int) { dups = append(dups, dup{line, first}) })
+	slices.SortFunc(dups, func(a, b dup) int { return a.line - b.line })
+	name := v.s.columns[v.s.unique].name
+	for _, d := range dups {
+		v.issues.late(d.line, name, CodeDuplicateRef, fmt.Sprintf("%s is already used on line %d", name, d.first))
 	}
-	if e.check == c {
-		return int(e.line)
-	}
-	// Same 64-bit key, different reference: keep both (practically never).
-	if r.spill == nil {
-		r.spill = make(map[[2]uint64]uint32)
-	}
-	sk := [2]uint64{k, uint64(c)}
-	if first, ok := r.spill[sk]; ok {
-		return int(first)
-	}
-	r.spill[sk] = uint32(line)
-	return 0
 }

@@ -378,6 +378,17 @@ func (r *Registry) Keys(merchant string) ([]Key, error) {
 	return out, err
 }
 
+// Key returns the key with this fingerprint, or ErrNotFound.
+func (r *Registry) Key(fingerprint string) (Key, error) {
+	var k Key
+	err := r.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		k, err = getKey(tx, fingerprint)
+		return err
+	})
+	return k, err
+}
+
 // Revoke revokes the key with this fingerprint and tells watchers, so that
 // the sessions it opened are closed. Revoking a revoked key changes nothing
 // and is not an error.
