@@ -1,5 +1,3 @@
-//go:build withsftpd
-
 package main
 
 import (

@@ -1,5 +1,3 @@
-//go:build withsftpd
-
 package main
 
 import (
@@ -60,6 +58,3 @@ func (s *services) loadHostKeys(dataDir string) ([]ssh.Signer, error) {
 	s.hostKeys = hk
 	return hk, nil
 }
-
-// buildTags are the tags this package was built with, for TestMain.
-const buildTags = "withsftpd"
