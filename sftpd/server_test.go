@@ -527,3 +527,23 @@ func newEd25519(t *testing.T) ssh.Signer {
 	}
 	return s
 }
+
+func TestExpiryClosesLiveSession(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.RecheckInterval = 50 * time.Millisecond })
+	if _, err := ts.reg.AddMerchant(mustMerchant("acme")); err != nil {
+		t.Fatal(err)
+	}
+	m := ts.addKeyExpiring("acme", ts.clock.Now().Add(time.Hour))
+	c := ts.sftp(m)
+	if _, err := c.ReadDir("/"); err != nil {
+		t.Fatal(err)
+	}
+	ts.clock.Add(time.Hour)
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("session of an expired key still open")
+	}
+}
