@@ -158,6 +158,10 @@ func (r *reporter) merchant(ctx context.Context, m keys.Merchant, through time.T
 			return err
 		}
 	}
+	if m.CreatedAt.IsZero() {
+		// Reporting "from creation" would mean from year 1.
+		return errors.New("the merchant has no creation time")
+	}
 	created := Date(m.CreatedAt, r.loc)
 	d := BusinessDayOnOrAfter(created)
 	if !st.Last.IsZero() {
