@@ -65,6 +65,8 @@ func TestLogin(t *testing.T) {
 			}
 		})
 	}
+	// The server finishes a login (audit, last use) after the client sees it.
+	eventually(t, func() bool { return len(ts.auditActions("login")) > 0 })
 	logins := ts.auditActions("login")
 	if len(logins) != 1 || logins[0].Merchant != "acme" || logins[0].Fingerprint != acme.fp || !strings.HasPrefix(logins[0].Source, "127.0.0.1:") {
 		t.Fatalf("login audit = %+v", logins)
