@@ -63,7 +63,9 @@ var (
 
 // ErrReportChanged means the ledger or issues of a day no longer match the
 // totals recorded when its reports were planned. It should never happen
-// (a reported day is closed); the day stays pending and is retried.
+// (a day is settled before it is reported). The day stays pending: every
+// run retries it and fails loudly rather than publish a statement that
+// contradicts its sibling files or the balance chain.
 var ErrReportChanged = errors.New("batch: the day's movements changed after its reports were planned")
 
 // ErrNotReported is returned by RewriteReports for a day whose reports
