@@ -21,7 +21,7 @@ import (
 // real keys registry, a sandbox clock whose underlying "real" time starts
 // at a fixed instant (so dates are deterministic) and runs at normal speed.
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	db    *bbolt.DB
 	keys  *keys.Registry
@@ -47,7 +47,7 @@ const (
 )
 
 // newEnv starts a service whose clock reads start (Paris time).
-func newEnv(t *testing.T, start string) *testEnv {
+func newEnv(t testing.TB, start string) *testEnv {
 	t.Helper()
 	base, err := time.ParseInLocation("2006-01-02 15:04", start, paris)
 	if err != nil {
@@ -154,6 +154,23 @@ func (e *testEnv) waitOut(name string) string {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// waitAnswer waits for out/STEM.ack (true) or out/STEM.err (false).
+func (e *testEnv) waitAnswer(st string) bool {
+	e.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(e.outPath(st + ".ack")); err == nil {
+			return true
+		}
+		if _, err := os.Stat(e.outPath(st + ".err")); err == nil {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	e.t.Fatalf("no answer for %s", st)
+	return false
 }
 
 // upload puts a file and waits for its answer: the .ack or .err content.

@@ -60,11 +60,11 @@ func (s *Service) Pickup(merchant, name string) error {
 		Original:  filepath.Join("originals", "tmp", id),
 	}
 	rec.InDev, rec.InIno, rec.InMtime = identity(fi)
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.update(func(tx *wtx) error {
 		if err := setStatus(tx, rec, StatusReceived); err != nil {
 			return err
 		}
-		if err := putBatch(tx, rec); err != nil {
+		if err := putBatch(tx.Tx, rec); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bInbox).Put([]byte(id), nil); err != nil {
@@ -268,8 +268,8 @@ func (s *Service) intake(it intakeItem) error {
 	}
 
 	var outName string
-	err = s.db.Update(func(tx *bbolt.Tx) error {
-		cur, err := getBatch(tx, rec.FileID)
+	err = s.update(func(tx *wtx) error {
+		cur, err := getBatch(tx.Tx, rec.FileID)
 		if err != nil {
 			return err
 		}
@@ -307,7 +307,7 @@ func (s *Service) intake(it intakeItem) error {
 				return err
 			}
 			outName = st + ".ack"
-			if err := owe(tx, r.Merchant, outName, outboxRec{Kind: "ack", FileID: r.FileID, RemoveErr: true}); err != nil {
+			if err := owe(tx.Tx, r.Merchant, outName, outboxRec{Kind: "ack", FileID: r.FileID, RemoveErr: true}); err != nil {
 				return err
 			}
 		} else {
@@ -325,11 +325,11 @@ func (s *Service) intake(it intakeItem) error {
 				return err
 			}
 			outName = st + ".err"
-			if err := owe(tx, r.Merchant, outName, outboxRec{Kind: "err", FileID: r.FileID}); err != nil {
+			if err := owe(tx.Tx, r.Merchant, outName, outboxRec{Kind: "err", FileID: r.FileID}); err != nil {
 				return err
 			}
 		}
-		if err := putBatch(tx, r); err != nil {
+		if err := putBatch(tx.Tx, r); err != nil {
 			return err
 		}
 		return tx.Bucket(bInbox).Delete([]byte(r.FileID))

@@ -142,8 +142,9 @@ func (s *Service) processBatch(ctx context.Context, rec *batchRec, pday time.Tim
 			chunk = append(chunk, x)
 		}
 		st.now = s.Now()
-		err := s.db.Update(func(tx *bbolt.Tx) error {
-			cur, err := getBatch(tx, rec.FileID)
+		err := s.update(func(tx *wtx) error {
+			appendMostly(tx.Tx)
+			cur, err := getBatch(tx.Tx, rec.FileID)
 			if err != nil {
 				return err
 			}
@@ -191,7 +192,7 @@ func (s *Service) processBatch(ctx context.Context, rec *batchRec, pday time.Tim
 				if err := tx.Bucket(bQueue).Delete([]byte(rec.FileID)); err != nil {
 					return err
 				}
-				if err := owe(tx, rec.Merchant, stem(rec.Name)+".res", outboxRec{Kind: "res", FileID: rec.FileID}); err != nil {
+				if err := owe(tx.Tx, rec.Merchant, stem(rec.Name)+".res", outboxRec{Kind: "res", FileID: rec.FileID}); err != nil {
 					return err
 				}
 			}
@@ -200,7 +201,7 @@ func (s *Service) processBatch(ctx context.Context, rec *batchRec, pday time.Tim
 					return err
 				}
 			}
-			if err := putBatch(tx, cur); err != nil {
+			if err := putBatch(tx.Tx, cur); err != nil {
 				return err
 			}
 			*rec = *cur
@@ -227,7 +228,7 @@ func refused(res formats.ResLine, code string) (formats.ResLine, error) {
 	return res, nil
 }
 
-func (s *Service) applyPayment(tx *bbolt.Tx, st *procState, rec *batchRec, p *formats.Payment) (formats.ResLine, error) {
+func (s *Service) applyPayment(tx *wtx, st *procState, rec *batchRec, p *formats.Payment) (formats.ResLine, error) {
 	res := formats.ResLine{Line: p.Line, Reference: p.Reference, Amount: p.Amount}
 	refKey := mkey(st.merchant, []byte(p.Reference))
 	refs := tx.Bucket(bPayRefs)
@@ -304,7 +305,7 @@ func (s *Service) applyPayment(tx *bbolt.Tx, st *procState, rec *batchRec, p *fo
 
 func (s *Service) sandboxMode() bool { return s.cfg.Sandbox || s.sandbox != nil }
 
-func (s *Service) applyRefund(tx *bbolt.Tx, st *procState, r *formats.Refund) (formats.ResLine, error) {
+func (s *Service) applyRefund(tx *wtx, st *procState, r *formats.Refund) (formats.ResLine, error) {
 	res := formats.ResLine{Line: r.Line, Reference: r.Reference, Amount: r.Amount}
 	refKey := mkey(st.merchant, []byte(r.Reference))
 	if tx.Bucket(bRefundRefs).Get(refKey) != nil {
@@ -314,7 +315,7 @@ func (s *Service) applyRefund(tx *bbolt.Tx, st *procState, r *formats.Refund) (f
 	if origID == nil {
 		return refused(res, refOrigNotFound)
 	}
-	orig, err := getTx(tx, string(origID))
+	orig, err := getTx(tx.Tx, string(origID))
 	if err != nil {
 		return res, err
 	}
@@ -330,7 +331,7 @@ func (s *Service) applyRefund(tx *bbolt.Tx, st *procState, r *formats.Refund) (f
 	if !st.bday.Before(orig.ExecutedDate.AddDate(0, 14, 0)) {
 		return refused(res, refOrigTooOld)
 	}
-	if _, bal := account(tx, st.merchant); bal < r.Amount {
+	if tx.acct(st.merchant).bal < r.Amount {
 		return refused(res, refInsufficient)
 	}
 	label := r.Label
@@ -356,7 +357,7 @@ func (s *Service) applyRefund(tx *bbolt.Tx, st *procState, r *formats.Refund) (f
 	e := &Entry{Merchant: st.merchant, BookingDate: st.bday, ValueDate: st.bday, OpCode: OpREB, Amount: r.Amount,
 		TransactionID: t.ID, InitialTransactionID: orig.ID, Reference: r.Reference, MandateRef: orig.MandateRef,
 		ClientRef: orig.ClientRef, InvoiceRef: orig.InvoiceRef, DebtorName: orig.DebtorName, Label: label}
-	if err := book(tx, e); err != nil {
+	if err := tx.book(e); err != nil {
 		return res, err
 	}
 	if err := s.bookFee(tx, OpREB, st.bday, st.bday, orig, st.now); err != nil {
@@ -368,7 +369,7 @@ func (s *Service) applyRefund(tx *bbolt.Tx, st *procState, r *formats.Refund) (f
 	return res, nil
 }
 
-func (s *Service) applyMandate(tx *bbolt.Tx, st *procState, l *formats.MandateLine) (formats.ResLine, error) {
+func (s *Service) applyMandate(tx *wtx, st *procState, l *formats.MandateLine) (formats.ResLine, error) {
 	res := formats.ResLine{Line: l.Line, Reference: l.MandateRef}
 	mk := mkey(st.merchant, []byte(l.MandateRef))
 	b := tx.Bucket(bMandates)

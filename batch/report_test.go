@@ -728,3 +728,27 @@ func repBtoi(b bool) int {
 	}
 	return 0
 }
+
+// TestReportOneMerchantFailingDoesNotBlockOthers: a merchant whose reports
+// cannot be produced (here: no creation time) gets an error naming it; the
+// others get their reports.
+func TestReportOneMerchantFailingDoesNotBlockOthers(t *testing.T) {
+	e := newRepEnv(t)
+	e.addMerchant("acme", "ACME SAS", "acme-creditor", repParisTime("2026-12-17 09:00"))
+	e.now = repParisTime("2026-12-18 00:30")
+	r := &reporter{
+		db: e.db, loc: repParis, now: func() time.Time { return e.now },
+		merchants: func() ([]keys.Merchant, error) {
+			ms, err := e.keys.Merchants()
+			return append([]keys.Merchant{{ID: "aaa", Name: "Broken", CreditorRef: "broken"}}, ms...), err
+		},
+		ledgerDay: e.ledger.ledgerDay, issuesDay: e.ledger.issuesDay, writeOutput: e.writeOutput,
+	}
+	err := r.run(context.Background(), e.now)
+	if err == nil || !strings.Contains(err.Error(), "reports for aaa") {
+		t.Errorf("run = %v, want an error for aaa", err)
+	}
+	if got, want := e.outFiles("acme"), reportNames("acme-creditor", "2026-12-17"); !slices.Equal(got, want) {
+		t.Errorf("acme out/ = %v, want %v", got, want)
+	}
+}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"time"
-
-	"go.etcd.io/bbolt"
 )
 
 // Settlement. Every accepted debit has an event in batch.due on its
@@ -45,7 +43,8 @@ func (s *Service) settle(ctx context.Context, upTo time.Time) error {
 			return err
 		}
 		done := false
-		err := s.db.Update(func(tx *bbolt.Tx) error {
+		err := s.update(func(tx *wtx) error {
+			appendMostly(tx.Tx)
 			b := tx.Bucket(bDue)
 			c := b.Cursor()
 			k, _ := c.First()
@@ -82,8 +81,8 @@ func (s *Service) settle(ctx context.Context, upTo time.Time) error {
 	}
 }
 
-func (s *Service) settleEvent(tx *bbolt.Tx, day time.Time, kind byte, txID string, now time.Time) error {
-	t, err := getTx(tx, txID)
+func (s *Service) settleEvent(tx *wtx, day time.Time, kind byte, txID string, now time.Time) error {
+	t, err := getTx(tx.Tx, txID)
 	if err != nil {
 		return err
 	}
@@ -113,7 +112,7 @@ func (s *Service) settleEvent(tx *bbolt.Tx, day time.Time, kind byte, txID strin
 		e := &Entry{Merchant: t.Merchant, BookingDate: day, ValueDate: NextBusinessDay(day), OpCode: OpSDD, Amount: t.Amount,
 			Credit: true, TransactionID: t.ID, Reference: t.Reference, MandateRef: t.MandateRef, ClientRef: t.ClientRef,
 			InvoiceRef: t.InvoiceRef, DebtorName: t.DebtorName, Label: t.Label}
-		if err := book(tx, e); err != nil {
+		if err := tx.book(e); err != nil {
 			return err
 		}
 		if err := s.bookFee(tx, OpSDD, day, NextBusinessDay(day), t, now); err != nil {
@@ -145,7 +144,7 @@ func (s *Service) settleEvent(tx *bbolt.Tx, day time.Time, kind byte, txID strin
 			TransactionID: s.ids.next(now), InitialTransactionID: t.ID, Reference: t.Reference, MandateRef: t.MandateRef,
 			ClientRef: t.ClientRef, InvoiceRef: t.InvoiceRef, DebtorName: t.DebtorName, Label: code + " " + reasonLabels[code],
 			ReasonCode: code}
-		if err := book(tx, e); err != nil {
+		if err := tx.book(e); err != nil {
 			return err
 		}
 		if err := s.bookFee(tx, OpRET, day, day, t, now); err != nil {
@@ -156,8 +155,8 @@ func (s *Service) settleEvent(tx *bbolt.Tx, day time.Time, kind byte, txID strin
 	return nil
 }
 
-func (s *Service) issue(tx *bbolt.Tx, t *txRec, kind string, day time.Time, code string, now time.Time) error {
-	return putIssue(tx, &IssueEvent{
+func (s *Service) issue(tx *wtx, t *txRec, kind string, day time.Time, code string, now time.Time) error {
+	return putIssue(tx.Tx, &IssueEvent{
 		ID: s.ids.next(now), Merchant: t.Merchant, Kind: kind, PaymentRef: t.Reference, TransactionID: t.ID,
 		MandateRef: t.MandateRef, ClientRef: t.ClientRef, DebtorName: t.DebtorName, DebtorIBAN: t.DebtorIBAN,
 		Amount: t.Amount, CollectionDate: t.CollectionDate, IssueDate: day, ReasonCode: code, ReasonLabel: reasonLabels[code],
@@ -173,12 +172,12 @@ func (s *Service) feeFor(op string) int64 {
 }
 
 // bookFee books the fee of an operation on t as its own debit entry.
-func (s *Service) bookFee(tx *bbolt.Tx, op string, day, value time.Time, t *txRec, now time.Time) error {
+func (s *Service) bookFee(tx *wtx, op string, day, value time.Time, t *txRec, now time.Time) error {
 	fee := s.feeFor(op)
 	if fee <= 0 {
 		return nil
 	}
-	return book(tx, &Entry{Merchant: t.Merchant, BookingDate: day, ValueDate: value, OpCode: "FEE-" + op, Amount: fee,
+	return tx.book(&Entry{Merchant: t.Merchant, BookingDate: day, ValueDate: value, OpCode: "FEE-" + op, Amount: fee,
 		TransactionID: s.ids.next(now), InitialTransactionID: t.ID, Reference: t.Reference, MandateRef: t.MandateRef,
 		ClientRef: t.ClientRef, InvoiceRef: t.InvoiceRef, DebtorName: t.DebtorName, Label: "fee " + op})
 }

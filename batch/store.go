@@ -108,25 +108,73 @@ func putBatch(tx *bbolt.Tx, r *batchRec) error {
 }
 
 // setStatus moves a batch to a new status and keeps the status counts.
-func setStatus(tx *bbolt.Tx, r *batchRec, status string) error {
+func setStatus(tx *wtx, r *batchRec, status string) error {
 	if r.Status != "" {
-		if err := addCount(tx, "batches."+r.Status, -1); err != nil {
+		tx.addCount("batches."+r.Status, -1)
+	}
+	r.Status = status
+	tx.addCount("batches."+status, 1)
+	return nil
+}
+
+// wtx is a write transaction with the hot per-merchant and per-state
+// counters kept in memory and written once at commit (a million lines
+// would otherwise read and write them a million times).
+type wtx struct {
+	*bbolt.Tx
+	counts map[string]int64
+	accts  map[string]*acct
+}
+
+type acct struct {
+	seq uint64
+	bal int64
+}
+
+func (s *Service) update(fn func(tx *wtx) error) error {
+	return s.db.Update(func(btx *bbolt.Tx) error {
+		tx := &wtx{Tx: btx, counts: map[string]int64{}, accts: map[string]*acct{}}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.flush()
+	})
+}
+
+func (tx *wtx) addCount(key string, delta int64) { tx.counts[key] += delta }
+
+// acct returns the merchant's account, loaded once per transaction.
+func (tx *wtx) acct(merchant string) *acct {
+	a := tx.accts[merchant]
+	if a == nil {
+		a = &acct{}
+		a.seq, a.bal = account(tx.Tx, merchant)
+		tx.accts[merchant] = a
+	}
+	return a
+}
+
+func (tx *wtx) flush() error {
+	b := tx.Bucket(bucketMeta)
+	for key, delta := range tx.counts {
+		if delta == 0 {
+			continue
+		}
+		k := []byte("n." + key)
+		var v int64
+		if cur := b.Get(k); len(cur) == 8 {
+			v = int64(binary.BigEndian.Uint64(cur))
+		}
+		if err := b.Put(k, u64Key(uint64(v+delta))); err != nil {
 			return err
 		}
 	}
-	r.Status = status
-	return addCount(tx, "batches."+status, 1)
-}
-
-func addCount(tx *bbolt.Tx, key string, delta int64) error {
-	b := tx.Bucket(bucketMeta)
-	k := []byte("n." + key)
-	var v int64
-	if cur := b.Get(k); len(cur) == 8 {
-		v = int64(binary.BigEndian.Uint64(cur))
+	for m, a := range tx.accts {
+		if err := putAccount(tx.Tx, m, a.seq, a.bal); err != nil {
+			return err
+		}
 	}
-	v += delta
-	return b.Put(k, u64Key(uint64(v)))
+	return nil
 }
 
 func readCounts(tx *bbolt.Tx, prefix string) map[string]int64 {
@@ -249,16 +297,12 @@ func getTx(tx *bbolt.Tx, id string) (*txRec, error) {
 
 // putTx stores t; prev is the state it had before ("" for a new one), to
 // keep the per-state counts.
-func putTx(tx *bbolt.Tx, t *txRec, prev string) error {
+func putTx(tx *wtx, t *txRec, prev string) error {
 	if prev != t.State {
 		if prev != "" {
-			if err := addCount(tx, "tx."+prev, -1); err != nil {
-				return err
-			}
+			tx.addCount("tx."+prev, -1)
 		}
-		if err := addCount(tx, "tx."+t.State, 1); err != nil {
-			return err
-		}
+		tx.addCount("tx."+t.State, 1)
 	}
 	return tx.Bucket(bTx).Put([]byte(t.ID), t.encode())
 }
@@ -404,6 +448,16 @@ func account(tx *bbolt.Tx, merchant string) (seq uint64, balance int64) {
 	return 0, 0
 }
 
+// book appends an entry in a plain bbolt transaction (tests and tools that
+// build a ledger directly).
+func book(btx *bbolt.Tx, e *Entry) error {
+	tx := &wtx{Tx: btx, counts: map[string]int64{}, accts: map[string]*acct{}}
+	if err := tx.book(e); err != nil {
+		return err
+	}
+	return tx.flush()
+}
+
 func putAccount(tx *bbolt.Tx, merchant string, seq uint64, balance int64) error {
 	v := make([]byte, 16)
 	binary.BigEndian.PutUint64(v, seq)
@@ -414,19 +468,16 @@ func putAccount(tx *bbolt.Tx, merchant string, seq uint64, balance int64) error 
 // book appends an entry to the merchant's ledger in tx and updates the
 // balance. The caller makes the state change that caused it in the same
 // tx, which is what makes every entry booked exactly once.
-func book(tx *bbolt.Tx, e *Entry) error {
-	seq, bal := account(tx, e.Merchant)
-	seq++
-	e.Seq = seq
+func (tx *wtx) book(e *Entry) error {
+	a := tx.acct(e.Merchant)
+	a.seq++
+	e.Seq = a.seq
 	if e.Credit {
-		bal += e.Amount
+		a.bal += e.Amount
 	} else {
-		bal -= e.Amount
+		a.bal -= e.Amount
 	}
-	if err := tx.Bucket(bLedger).Put(mkey(e.Merchant, dayKey(e.BookingDate), u64Key(seq)), encodeEntry(e)); err != nil {
-		return err
-	}
-	return putAccount(tx, e.Merchant, seq, bal)
+	return tx.Bucket(bLedger).Put(mkey(e.Merchant, dayKey(e.BookingDate), u64Key(a.seq)), encodeEntry(e))
 }
 
 func putIssue(tx *bbolt.Tx, ev *IssueEvent) error {
@@ -435,4 +486,14 @@ func putIssue(tx *bbolt.Tx, ev *IssueEvent) error {
 		return err
 	}
 	return tx.Bucket(bIssues).Put(mkey(ev.Merchant, dayKey(ev.IssueDate), []byte(ev.ID)), v)
+}
+
+// appendMostly packs the pages of the buckets whose keys mostly grow
+// (time-sorted ids, dates, sequence numbers): bbolt splits at half a page
+// by default, which would write twice the pages for the millions of
+// records processing and settlement add.
+func appendMostly(tx *bbolt.Tx) {
+	for _, name := range [][]byte{bTx, bLines, bDue, bLedger, bIssues, bPayRefs, bMandates} {
+		tx.Bucket(name).FillPercent = 0.95
+	}
 }

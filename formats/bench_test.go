@@ -167,3 +167,37 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// BenchmarkReadPayments1M streams the records of a generated
+// 1,000,000-line PAYMENTS file with NewReader/Next (the processing pass).
+func BenchmarkReadPayments1M(b *testing.B) {
+	const n = 1_000_000
+	var peak uint64
+	for b.Loop() {
+		b.StopTimer()
+		g := newPaymentsGen(n)
+		b.StartTimer()
+		p := peakHeap(func() {
+			r, err := NewReader(g)
+			if err != nil {
+				b.Fatal(err)
+			}
+			k := 0
+			for {
+				_, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				k++
+			}
+			if k != n {
+				b.Fatalf("%d records", k)
+			}
+		})
+		peak = max(peak, p)
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}

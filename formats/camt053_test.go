@@ -93,7 +93,7 @@ func TestCamt053ReadsBackAsTheCSV(t *testing.T) {
 	}
 	for i, n := range s.Ntry {
 		m := mm[i]
-		want := string(repAppendCents(nil, m.Amount))
+		want := string(appendAmount(nil, m.Amount))
 		if n.Amt != want || n.Ind != camtCdtDbt(m.Credit) || n.Op != m.OpCode || n.E2E != m.Reference || n.Status != "BOOK" {
 			t.Errorf("entry %d = %+v, movement %+v", i, n, m)
 		}
@@ -148,4 +148,43 @@ func TestXmllintCatchesSchemaErrors(t *testing.T) {
 	if out, err := xmllint(t, bad); err == nil {
 		t.Errorf("xmllint accepted an invalid statement:\n%s", out)
 	}
+}
+
+// FuzzStatementText feeds arbitrary text into every free-text field: the
+// camt.053 must stay well-formed XML and carry the text back (cleaned), the
+// CSV must keep one movement per line with balanced quotes.
+func FuzzStatementText(f *testing.F) {
+	f.Add("Jeanne Martin", "November subscription", "C-42")
+	f.Add(`Zoë "Zed" <O'Brien> & Sons; Ltd`, "line\nbreak", "a;b")
+	f.Add("\x00\x1f\x7f\u0085", "\xff\xfe", "\uFFFE\uFFFF")
+	f.Add("]]>", "&amp;", `"`)
+	f.Fuzz(func(t *testing.T, name, label, ref string) {
+		h, ms := exampleMovements()
+		for i := range ms {
+			ms[i].DebtorName, ms[i].Label, ms[i].ClientRef, ms[i].Reference = name, label, ref, ref
+		}
+		h.CompanyName = name
+		csv := string(writeStatementCSV(t, h, ms))
+		lines := strings.Split(strings.TrimSuffix(csv, "\n"), "\n")
+		if len(lines) != 6+len(ms) {
+			t.Fatalf("%d CSV lines, want %d:\n%s", len(lines), 6+len(ms), csv)
+		}
+		for _, l := range lines {
+			if strings.Count(l, `"`)%2 != 0 {
+				t.Fatalf("unbalanced quotes in %q", l)
+			}
+		}
+		var doc camtDoc
+		if err := xml.Unmarshal(writeCamt(t, h, ms), &doc); err != nil {
+			t.Fatalf("camt.053 is not well-formed: %v", err)
+		}
+		if len(doc.Stmt.Ntry) != len(ms) {
+			t.Fatalf("%d entries", len(doc.Stmt.Ntry))
+		}
+		want := string(repAppendXML(nil, name, 140))
+		want = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Replace(want)
+		if got := doc.Stmt.Ntry[0].Dbtr; got != want {
+			t.Errorf("debtor name %q read back as %q", want, got)
+		}
+	})
 }

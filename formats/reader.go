@@ -137,18 +137,31 @@ func (c *csvReader) next() (Record, error) {
 		if len(c.sp.fields) != c.n {
 			return nil, fmt.Errorf("%w: line %d has %d values, expected %d", ErrInvalidFile, l.no, len(c.sp.fields), c.n)
 		}
+		// One string for the line; unquoted values are substrings of it
+		// (a field's offset in the line follows from its capacity), so a
+		// record costs one allocation for its text, not one per value.
+		line := string(l.data)
 		for k := range c.vals {
 			c.vals[k] = ""
-			if i := c.idx[k]; i >= 0 {
-				c.vals[k] = string(c.sp.fields[i])
+			i := c.idx[k]
+			if i < 0 {
+				continue
 			}
+			f := c.sp.fields[i]
+			if c.sp.quoted[i] {
+				c.vals[k] = string(f)
+				continue
+			}
+			off := cap(l.data) - cap(f)
+			c.vals[k] = line[off : off+len(f)]
 		}
 		return c.build(l.no)
 	}
 }
 
-// val is the value of a column of the current line.
-func (c *csvReader) val(name string) string { return c.vals[c.s.col(name)] }
+// val is the value of a column of the current line; colIndex is resolved
+// once per schema and column name, not per line.
+func (c *csvReader) val(name string) string { return c.vals[c.s.colIndex(name)] }
 
 func (c *csvReader) build(line int) (Record, error) {
 	var firstErr error

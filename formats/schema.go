@@ -74,6 +74,16 @@ type schema struct {
 	columns   []column
 	unique    int // index in columns of the column unique in the file; -1 none
 	amount    int // index of AMOUNT; -1 none
+	byName    map[string]int
+}
+
+// colIndex is col through a map built with the schema (for per-record
+// lookups); -1 when the schema has no such column.
+func (s *schema) colIndex(name string) int {
+	if i, ok := s.byName[name]; ok {
+		return i
+	}
+	return -1
 }
 
 func (s *schema) col(name string) int {
@@ -126,7 +136,10 @@ var mandatesSchema = newSchema(Mandates, "MANDATE", "", []column{
 })
 
 func newSchema(t FileType, dir, unique string, cols []column) *schema {
-	s := &schema{typ: t, direction: dir, columns: cols}
+	s := &schema{typ: t, direction: dir, columns: cols, byName: make(map[string]int, len(cols))}
+	for i, c := range cols {
+		s.byName[c.name] = i
+	}
 	s.unique = s.col(unique)
 	s.amount = s.col(colAmount)
 	return s

@@ -404,7 +404,7 @@ func (v *csvValidator) record(l physLine) {
 // mandateNeeds checks the values a MANDATES line needs for its action.
 func (v *csvValidator) mandateNeeds(no int, f [][]byte) {
 	get := func(name string) []byte {
-		if i := v.idx[v.s.col(name)]; i >= 0 {
+		if i := v.idx[v.s.colIndex(name)]; i >= 0 {
 			return f[i]
 		}
 		return nil

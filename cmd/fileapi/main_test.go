@@ -107,7 +107,7 @@ func startTestServer(t *testing.T, data string, extra ...string) *testServer {
 	args := append([]string{"serve", "--data", data, "--sftp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"}, extra...)
 	s := &testServer{t: t, data: data, exited: make(chan struct{})}
 	s.cmd = exec.Command(binary, args...)
-	s.cmd.Dir = filepath.Dir(data)
+	s.cmd.Dir = t.TempDir()
 	s.cmd.Env = cleanEnv()
 	stderr, err := s.cmd.StdoutPipe()
 	if err != nil {

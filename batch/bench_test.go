@@ -1,0 +1,114 @@
+package batch
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"fileapi/formats"
+)
+
+// writeBigPayments writes a PAYMENTS file of n lines straight to path
+// (the builder of the tests would hold it in memory twice).
+func writeBigPayments(tb testing.TB, path, prefix string, n int) int64 {
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var total int64
+	for i := 0; i < n; i++ {
+		total += int64(1000 + i%9000)
+	}
+	fmt.Fprintf(w, "0;PAYMENTS;%s;ACME SAS;\n1;IN;%d;%s;EUR;\n", acmeCredit, n, formats.FormatAmount(total))
+	w.WriteString("PAYMENT_REFERENCE;AMOUNT;MANDATE_REFERENCE;MANDATE_SIGNATURE_DATE;DEBTOR_NAME;DEBTOR_IBAN;LABEL;\n")
+	for i := 0; i < n; i++ {
+		c := int64(1000 + i%9000)
+		fmt.Fprintf(w, "%s-%07d;%d.%02d;UMR-%s-%07d;2025-01-15;Jeanne Martin;FR7630006000011234567890189;November subscription;\n",
+			prefix, i, c/100, c%100, prefix, i)
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return total
+}
+
+func benchEnv(b *testing.B) *testEnv { return newEnv(b, "2026-11-27 10:00") }
+
+// BenchmarkPickupToAck1M measures pick-up to .ack in out/ for a
+// 1,000,000-line PAYMENTS file (target < 3 s).
+func BenchmarkPickupToAck1M(b *testing.B) {
+	e := benchEnv(b)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		name := fmt.Sprintf("big%d.csv", i)
+		writeBigPayments(b, e.inPath(name), fmt.Sprintf("B%d", i), 1_000_000)
+		b.StartTimer()
+		start := time.Now()
+		if err := e.svc.Pickup(acme, name); err != nil {
+			b.Fatal(err)
+		}
+		ack := e.waitAnswer(fmt.Sprintf("big%d", i))
+		b.ReportMetric(time.Since(start).Seconds(), "s/ack")
+		if !ack {
+			b.Fatal("rejected")
+		}
+	}
+}
+
+// BenchmarkProcessSettle1M measures processing then settlement of
+// 1,000,000 debits (target > 50,000 transactions/s).
+func BenchmarkProcessSettle1M(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e := benchEnv(b)
+		n := benchN()
+		total := writeBigPayments(b, e.inPath("big.csv"), "P", n)
+		if err := e.svc.Pickup(acme, "big.csv"); err != nil {
+			b.Fatal(err)
+		}
+		if !e.waitAnswer("big") {
+			b.Fatal("rejected")
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		if err := e.svc.RunJob(b.Context(), "process", time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+		tProc := time.Since(t0)
+		b.StopTimer()
+		if err := e.clock.Advance(5 * 24 * time.Hour); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t1 := time.Now()
+		if err := e.svc.RunJob(b.Context(), "process", time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+		tSettle := time.Since(t1)
+		b.StopTimer()
+		if bal, _ := e.svc.Balance(acme); bal != total {
+			b.Fatalf("balance %d, want %d", bal, total)
+		}
+		b.ReportMetric(float64(n)/tProc.Seconds(), "processed-tx/s")
+		b.ReportMetric(float64(n)/tSettle.Seconds(), "settled-tx/s")
+		b.ReportMetric(float64(n)/(tProc+tSettle).Seconds(), "tx/s")
+		e.close()
+		b.StartTimer()
+	}
+}
+
+// benchN is the size of the processing benchmark (BATCH_BENCH_N overrides
+// the 1,000,000 of the target, for profiling).
+func benchN() int {
+	if v, err := strconv.Atoi(os.Getenv("BATCH_BENCH_N")); err == nil && v > 0 {
+		return v
+	}
+	return 1_000_000
+}
