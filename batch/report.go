@@ -21,8 +21,23 @@ func (s *Service) runReports(ctx context.Context, asOf time.Time) error {
 		issuesDay:   s.IssuesDay,
 		writeOutput: s.WriteOutput,
 		hook:        s.hook,
+		log:         s.log,
 	}
 	return r.run(ctx, asOf)
+}
+
+// RewriteReports writes the three reports of merchant and day (a date)
+// again, byte for byte as first produced, and returns their names: for
+// support, when a merchant deleted or lost them (a report is otherwise
+// never written twice). ErrNotReported if that day has not been reported.
+func (s *Service) RewriteReports(merchant string, day time.Time) ([]string, error) {
+	m, err := s.cfg.Keys.Merchant(merchant)
+	if err != nil {
+		return nil, err
+	}
+	r := reporter{db: s.db, loc: s.loc, now: s.Now, ledgerDay: s.LedgerDay, issuesDay: s.IssuesDay,
+		writeOutput: s.WriteOutput, log: s.log}
+	return r.rewrite(m, day)
 }
 
 // ReportedDays lists the days whose reports were produced for merchant, in

@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -62,8 +63,14 @@ var (
 
 // ErrReportChanged means the ledger or issues of a day no longer match the
 // totals recorded when its reports were planned. It should never happen
-// (a reported day is closed); the day stays pending and is retried.
+// (a day is settled before it is reported). The day stays pending: every
+// run retries it and fails loudly rather than publish a statement that
+// contradicts its sibling files or the balance chain.
 var ErrReportChanged = errors.New("batch: the day's movements changed after its reports were planned")
+
+// ErrNotReported is returned by RewriteReports for a day whose reports
+// have not been produced (yet).
+var ErrNotReported = errors.New("the reports of this merchant and day have not been produced")
 
 // reportMu serialises report runs of the process (bbolt allows one
 // process): a scheduled run and a manual `jobs run reports` must not plan
@@ -106,6 +113,7 @@ type reporter struct {
 	issuesDay   func(merchant string, day time.Time, fn func(IssueEvent) error) error
 	writeOutput func(merchant, name string, write func(io.Writer) error) error
 	hook        func(point string) error // crash injection in tests; nil: none
+	log         *slog.Logger             // nil: no logging
 }
 
 // run produces the reports of every merchant that are due at asOf: every
@@ -212,14 +220,7 @@ func (r *reporter) plan(m keys.Merchant, in *reportIntent) error {
 // completes the day. It returns the new state.
 func (r *reporter) finish(m keys.Merchant, st reportState) (reportState, error) {
 	in := st.Pending
-	files := []struct {
-		name  string
-		write func(io.Writer) error
-	}{
-		{formats.StatementFileName(m.CreditorRef, in.Day, ".csv"), func(w io.Writer) error { return r.writeStatementCSV(w, m, in) }},
-		{formats.StatementFileName(m.CreditorRef, in.Day, ".xml"), func(w io.Writer) error { return r.writeCamt053(w, m, in) }},
-		{formats.IssuesFileName(m.CreditorRef, in.Day), func(w io.Writer) error { return r.writeIssues(w, m, in) }},
-	}
+	files := r.files(m, in)
 	for i, f := range files {
 		if slices.Contains(in.Done, f.name) {
 			continue
@@ -246,7 +247,61 @@ func (r *reporter) finish(m keys.Merchant, st reportState) (reportState, error) 
 			return st, err
 		}
 	}
+	if r.log != nil {
+		r.log.Info("daily reports written", "merchant", m.ID, "day", in.Day.Format(time.DateOnly),
+			"movements", in.Totals.Count(), "issues", in.Issues, "balance", in.newBalance())
+	}
 	return st, nil
+}
+
+// reportFile is one file of a day's set and how to write it.
+type reportFile struct {
+	name  string
+	write func(io.Writer) error
+}
+
+// files are the three files of a day, in the order they are written.
+func (r *reporter) files(m keys.Merchant, in *reportIntent) []reportFile {
+	return []reportFile{
+		{formats.StatementFileName(m.CreditorRef, in.Day, ".csv"), func(w io.Writer) error { return r.writeStatementCSV(w, m, in) }},
+		{formats.StatementFileName(m.CreditorRef, in.Day, ".xml"), func(w io.Writer) error { return r.writeCamt053(w, m, in) }},
+		{formats.IssuesFileName(m.CreditorRef, in.Day), func(w io.Writer) error { return r.writeIssues(w, m, in) }},
+	}
+}
+
+// rewrite writes the files of a day already reported again, for support
+// when a merchant lost them: the same bytes as the first time (the content
+// was pinned when the day was planned, and a reported day's ledger does
+// not change). It returns the names written.
+func (r *reporter) rewrite(m keys.Merchant, day time.Time) ([]string, error) {
+	reportMu.Lock()
+	defer reportMu.Unlock()
+	var in *reportIntent
+	if err := r.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bReportDays)
+		if b == nil {
+			return nil
+		}
+		v := b.Get(reportDayKey(m.ID, civil(day)))
+		if v == nil {
+			return nil
+		}
+		in = new(reportIntent)
+		return json.Unmarshal(v, in)
+	}); err != nil {
+		return nil, err
+	}
+	if in == nil {
+		return nil, ErrNotReported
+	}
+	var names []string
+	for _, f := range r.files(m, in) {
+		if err := r.writeOutput(m.ID, f.name, f.write); err != nil {
+			return names, fmt.Errorf("writing out/%s: %w", f.name, err)
+		}
+		names = append(names, f.name)
+	}
+	return names, nil
 }
 
 func (r *reporter) hookAt(point string) error {

@@ -141,6 +141,32 @@ func TestReportsFromRealSettlement(t *testing.T) {
 	if err != nil || len(rd) != len(days) {
 		t.Fatalf("ReportedDays = %d days, %v", len(rd), err)
 	}
+
+	// Support rewrites a day the merchant deleted: the same bytes.
+	d22 := day("2026-12-22")
+	saved := map[string][]byte{}
+	for _, name := range reportNames(acmeCredit, "2026-12-22") {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved[name] = b
+		if err := os.Remove(filepath.Join(out, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names, err := e.svc.RewriteReports(acme, d22)
+	if err != nil || len(names) != 3 {
+		t.Fatalf("RewriteReports = %v, %v", names, err)
+	}
+	for name, want := range saved {
+		if got, err := os.ReadFile(filepath.Join(out, name)); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s rewritten differently (err %v):\n%s\nwas\n%s", name, err, got, want)
+		}
+	}
+	if _, err := e.svc.RewriteReports(acme, day("2026-12-28")); !errors.Is(err, ErrNotReported) {
+		t.Errorf("RewriteReports of a day not reported = %v, want ErrNotReported", err)
+	}
 }
 
 func mustParis(t *testing.T, s string) (tm time.Time) {

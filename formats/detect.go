@@ -63,6 +63,10 @@ func detect(br *bufio.Reader) (detection, error) {
 	for _, p := range csvPrefixes {
 		if bytes.HasPrefix(body, []byte(p.prefix)) {
 			d.typ = p.typ
+			if crOnly(br) {
+				// Every line would run into the next one: say why once.
+				d.issue = &Issue{Line: 1, Code: CodeHeader, Message: "lines end with a carriage return alone (old Mac format), they must end with LF or CRLF"}
+			}
 			return d, nil
 		}
 	}
@@ -176,4 +180,12 @@ func firstInvalidUTF8(b []byte, full bool) (int, bool) {
 		i += n
 	}
 	return 0, true
+}
+
+// crOnly reports whether the first line break in the first 4 KiB is a CR
+// not followed by LF.
+func crOnly(br *bufio.Reader) bool {
+	b, _ := br.Peek(MaxLineBytes)
+	i := bytes.IndexAny(b, "\r\n")
+	return i >= 0 && b[i] == '\r' && (i+1 < len(b) && b[i+1] != '\n')
 }

@@ -24,10 +24,10 @@ func FuzzValidateCSV(f *testing.F) {
 	opt := Options{CreditorRef: "acme-creditor", Today: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), MaxIssues: 50}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sum, issues, err := Validate(bytes.NewReader(data), opt)
+		if isXML(data) {
+			return // XML is the pain.008 validator's, with its own fuzz target
+		}
 		if err != nil {
-			if sum.Type == Pain008 || bytes.Contains(data, []byte("<")) {
-				return // pain.008 is checked by its own code and fuzz target
-			}
 			t.Fatalf("error on an in-memory reader: %v", err)
 		}
 		if len(issues) > opt.MaxIssues+1 {
@@ -63,7 +63,7 @@ func FuzzReader(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if bytes.Contains(data, []byte("<")) {
+		if isXML(data) {
 			return // pain.008 documents belong to the pain.008 fuzz target
 		}
 		r, err := NewReader(bytes.NewReader(data))
@@ -107,4 +107,10 @@ func readRecords(t *testing.T, data []byte) int {
 		}
 		n++
 	}
+}
+
+// isXML tells the inputs detection hands to the XML side, as detect does.
+func isXML(data []byte) bool {
+	data = bytes.TrimLeft(bytes.TrimPrefix(data, utf8BOM), " \t\r\n")
+	return len(data) > 0 && data[0] == '<'
 }

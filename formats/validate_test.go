@@ -103,6 +103,9 @@ func TestValidateErrors(t *testing.T) {
 		{"XML not pain.008", `<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt/></Document>`, nil,
 			[]want{{1, "", CodeUnknownFileType, "XML root element Document with namespace urn:iso:std:iso:20022:tech:xsd:camt.053.001.08 is not a supported pain.008 document (pain.008.001.02 or pain.008.001.08)"}}},
 
+		{"CR line ends", strings.ReplaceAll(build(Payments, payTitles, payRow(1)), "\n", "\r"), nil,
+			[]want{{1, "", CodeHeader, "lines end with a carriage return alone (old Mac format), they must end with LF or CRLF"}}},
+
 		// Merchant line.
 		{"header missing reference", strings.Replace(build(Payments, payTitles, payRow(1)), "acme-creditor", "", 1), nil,
 			[]want{{1, "", CodeHeader, "the creditor reference (third value of line 1) is missing"}}},

@@ -39,6 +39,11 @@ type Config struct {
 	HandshakeTimeout       time.Duration // default 10s
 	IdleTimeout            time.Duration // default 15m
 
+	// RecheckInterval is how often live sessions are checked against the
+	// registry (a key that expired during a session); revocations and
+	// suspensions close sessions at once through keys.Watch. Default 5s.
+	RecheckInterval time.Duration
+
 	BanThreshold int           // failed logins from one address, default 10
 	BanWindow    time.Duration // within this window, default 5m
 	BanDuration  time.Duration // ban this long, default 15m
@@ -73,6 +78,7 @@ func (c *Config) setDefaults() {
 	defD(&c.HandshakeTimeout, 10*time.Second)
 	defD(&c.IdleTimeout, 15*time.Minute)
 	defD(&c.BanWindow, 5*time.Minute)
+	defD(&c.RecheckInterval, 5*time.Second)
 	defD(&c.BanDuration, 15*time.Minute)
 }
 
@@ -101,6 +107,8 @@ type Server struct {
 	serving       atomic.Int32
 	cancelWatch   func()
 	closeListener sync.Once
+	startSweep    sync.Once
+	stopSweep     chan struct{}
 }
 
 // conn is one authenticated (or authenticating) SSH connection.
@@ -111,6 +119,7 @@ type conn struct {
 	fingerprint string
 	source      string
 	transfers   atomic.Int64 // open file handles: a shutdown waits for them
+	lastDone    atomic.Int64 // wall-clock UnixNano when the last transfer ended
 	recent      *recentUploads
 }
 
@@ -132,12 +141,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:       cfg,
-		log:       cfg.Logger.With("component", "sftpd"),
+		log:       cfg.Logger,
 		metrics:   m,
 		bans:      newBanList(cfg.BanThreshold, cfg.BanWindow, cfg.BanDuration),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*conn]struct{}{},
 		sessions:  map[string]int{},
+		stopSweep: make(chan struct{}),
 	}
 	s.cancelWatch = cfg.Keys.Watch(s.onKeyEvent)
 	return s, nil
@@ -172,6 +182,35 @@ func (s *Server) onKeyEvent(ev keys.Event) {
 	}
 }
 
+// sweep closes sessions whose key or merchant is no longer valid: keys
+// that expired during the session, or changes Watch did not report.
+func (s *Server) sweep() {
+	t := time.NewTicker(s.cfg.RecheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopSweep:
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		live := make([]*conn, 0, len(s.conns))
+		for c := range s.conns {
+			if c.sc != nil {
+				live = append(live, c)
+			}
+		}
+		s.mu.Unlock()
+		for _, c := range live {
+			if err := s.stillValid(c.merchant, c.fingerprint); err != nil {
+				s.log.Info("closing session", "merchant", c.merchant, "fingerprint", c.fingerprint, "reason", reasonOf(err))
+				s.audit(audit.Event{Action: "logout", Merchant: c.merchant, Fingerprint: c.fingerprint, Source: c.source, Detail: "closed: " + reasonOf(err)})
+				c.sc.Close()
+			}
+		}
+	}
+}
+
 // Ready reports whether the server is accepting connections (for /healthz).
 func (s *Server) Ready() bool {
 	s.mu.Lock()
@@ -192,6 +231,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	s.serving.Add(1)
 	defer s.serving.Add(-1)
+	s.startSweep.Do(func() { go s.sweep() })
 	defer func() {
 		s.mu.Lock()
 		delete(s.listeners, ln)
@@ -572,7 +612,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Lock()
 		n := 0
 		for c := range s.conns {
-			if c.transfers.Load() == 0 {
+			// A client that just closed a file often sends a SETSTAT or
+			// STAT next (put -p): give it a moment before hanging up.
+			if c.transfers.Load() == 0 && time.Since(time.Unix(0, c.lastDone.Load())) > shutdownGrace {
 				closeConn(c)
 			} else {
 				n++
@@ -605,6 +647,10 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// shutdownGrace is how long after its last transfer a connection stays
+// open during a shutdown.
+const shutdownGrace = 500 * time.Millisecond
+
 func closeConn(c *conn) {
 	if c.sc != nil {
 		c.sc.Close()
@@ -624,6 +670,7 @@ func (s *Server) stopListening() {
 		if s.cancelWatch != nil {
 			s.cancelWatch()
 		}
+		close(s.stopSweep)
 	})
 }
 

@@ -65,6 +65,8 @@ func TestLogin(t *testing.T) {
 			}
 		})
 	}
+	// The server finishes a login (audit, last use) after the client sees it.
+	eventually(t, func() bool { return len(ts.auditActions("login")) > 0 })
 	logins := ts.auditActions("login")
 	if len(logins) != 1 || logins[0].Merchant != "acme" || logins[0].Fingerprint != acme.fp || !strings.HasPrefix(logins[0].Source, "127.0.0.1:") {
 		t.Fatalf("login audit = %+v", logins)
@@ -526,4 +528,24 @@ func newEd25519(t *testing.T) ssh.Signer {
 		t.Fatal(err)
 	}
 	return s
+}
+
+func TestExpiryClosesLiveSession(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.RecheckInterval = 50 * time.Millisecond })
+	if _, err := ts.reg.AddMerchant(mustMerchant("acme")); err != nil {
+		t.Fatal(err)
+	}
+	m := ts.addKeyExpiring("acme", ts.clock.Now().Add(time.Hour))
+	c := ts.sftp(m)
+	if _, err := c.ReadDir("/"); err != nil {
+		t.Fatal(err)
+	}
+	ts.clock.Add(time.Hour)
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("session of an expired key still open")
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"fileapi/audit"
 
@@ -91,8 +93,13 @@ func parsePath(p string) (vpath, error) {
 	default:
 		return vpath{}, errNoSuchFile
 	}
-	if len(v.name) > 255 || v.name == "." || v.name == ".." {
+	if len(v.name) > 255 || strings.Contains(v.name, "..") || !utf8.ValidString(v.name) {
 		return vpath{}, errBadName
+	}
+	for _, r := range v.name {
+		if unicode.IsControl(r) { // C1 controls; C0 and DEL were refused above
+			return vpath{}, errBadName
+		}
 	}
 	if strings.HasPrefix(v.name, InternalPrefix) {
 		return vpath{}, errNoSuchFile // invisible, as if it did not exist
@@ -158,6 +165,11 @@ func (h *handler) beginTransfer() error {
 	return nil
 }
 
+func (c *conn) endTransfer() {
+	c.lastDone.Store(time.Now().UnixNano())
+	c.transfers.Add(-1)
+}
+
 // Fileread opens a file of out/ for download.
 func (h *handler) Fileread(r *sftp.Request) (io.ReaderAt, error) {
 	v, err := parsePath(r.Filepath)
@@ -214,7 +226,7 @@ func (d *download) ReadAt(p []byte, off int64) (int, error) {
 func (d *download) Close() error {
 	d.once.Do(func() {
 		d.f.Close()
-		d.h.c.transfers.Add(-1)
+		d.h.c.endTransfer()
 		d.mu.Lock()
 		n := d.n
 		d.mu.Unlock()
@@ -353,7 +365,7 @@ func (u *upload) Close() error {
 
 func (u *upload) finish() error {
 	h := u.h
-	defer h.c.transfers.Add(-1)
+	defer h.c.endTransfer()
 	u.mu.Lock()
 	failed, transferErr, size := u.failed, u.transferErr, u.size
 	u.mu.Unlock()
