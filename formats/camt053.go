@@ -327,7 +327,7 @@ func camtAmount(b []byte, indent int, name string, cents int64, ccy bool) []byte
 		b = append(b, ` Ccy="EUR"`...)
 	}
 	b = append(b, '>')
-	b = repAppendCents(b, cents)
+	b = appendAmount(b, cents)
 	b = append(b, '<', '/')
 	b = append(b, name...)
 	return append(b, '>', '\n')

@@ -93,7 +93,7 @@ func TestCamt053ReadsBackAsTheCSV(t *testing.T) {
 	}
 	for i, n := range s.Ntry {
 		m := mm[i]
-		want := string(repAppendCents(nil, m.Amount))
+		want := string(appendAmount(nil, m.Amount))
 		if n.Amt != want || n.Ind != camtCdtDbt(m.Credit) || n.Op != m.OpCode || n.E2E != m.Reference || n.Status != "BOOK" {
 			t.Errorf("entry %d = %+v, movement %+v", i, n, m)
 		}

@@ -74,7 +74,7 @@ func NewIssuesWriter(w io.Writer, h IssuesHeader) (*IssuesWriter, error) {
 	b = append(b, ';')
 	b = repCSVField(b, h.CompanyName)
 	b = append(b, ";;;;"...)
-	b = append(b, repDate(h.Date)...)
+	b = append(b, FormatDate(h.Date)...)
 	b = append(b, ';')
 	b = strconv.AppendInt(b, int64(h.Count), 10)
 	b = append(b, ";\n"...)
@@ -100,11 +100,11 @@ func (iw *IssuesWriter) Write(l IssueLine) error {
 		b = repCSVField(b, v)
 		b = append(b, ';')
 	}
-	b = repAppendCents(b, l.Amount)
+	b = appendAmount(b, l.Amount)
 	b = append(b, ";EUR;"...)
-	b = append(b, repDate(l.CollectionDate)...)
+	b = append(b, FormatDate(l.CollectionDate)...)
 	b = append(b, ';')
-	b = append(b, repDate(l.IssueDate)...)
+	b = append(b, FormatDate(l.IssueDate)...)
 	b = append(b, ';')
 	b = repCSVField(b, l.ReasonCode)
 	b = append(b, ';')
@@ -132,7 +132,7 @@ func (iw *IssuesWriter) Close() error {
 	b := append(iw.buf[:0], "9;"...)
 	b = strconv.AppendInt(b, int64(iw.n), 10)
 	b = append(b, ';')
-	b = repAppendCents(b, iw.total)
+	b = appendAmount(b, iw.total)
 	b = append(b, ";\n"...)
 	if _, err := iw.w.Write(b); err != nil {
 		return err

@@ -120,7 +120,7 @@ func NewStatementCSVWriter(w io.Writer, h StatementHeader) (*StatementCSVWriter,
 	// Line 2: number of movements, report date, empty, company name.
 	b = repQuoted(b, strconv.Itoa(h.Totals.Count()))
 	b = append(b, ';')
-	b = repQuoted(b, repDate(h.Date))
+	b = repQuoted(b, FormatDate(h.Date))
 	b = append(b, ';', ';')
 	b = repQuoted(b, h.CompanyName)
 	b = append(b, ";\n\n"...)
@@ -203,7 +203,7 @@ func repBalanceLine(b []byte, label string, day time.Time, balance int64) []byte
 	b = append(b, ";;;;"...)
 	b = repQuoted(b, label)
 	b = append(b, ";;;"...)
-	b = repQuoted(b, repDate(day))
+	b = repQuoted(b, FormatDate(day))
 	b = append(b, ';')
 	if balance >= 0 {
 		b = repQuotedCents(b, balance)
@@ -273,20 +273,8 @@ func repAppendText(b []byte, v string, quote byte) []byte {
 
 func repQuotedCents(b []byte, cents int64) []byte {
 	b = append(b, '"')
-	b = repAppendCents(b, cents)
+	b = appendAmount(b, cents)
 	return append(b, '"')
-}
-
-// repAppendCents appends cents with two decimals ("-" first when negative).
-func repAppendCents(b []byte, cents int64) []byte {
-	u := uint64(cents)
-	if cents < 0 {
-		b = append(b, '-')
-		u = -u
-	}
-	b = strconv.AppendUint(b, u/100, 10)
-	f := u % 100
-	return append(b, '.', byte('0'+f/10), byte('0'+f%10))
 }
 
 // repQuotedDate appends "YYYY-MM-DD", or nothing for the zero time.
@@ -304,17 +292,8 @@ func repQuotedDate(b []byte, d time.Time) []byte {
 func repAppendDate(b []byte, d time.Time) []byte {
 	y, m, dd := d.Date()
 	if y < 0 || y > 9999 {
-		return append(b, repDate(d)...)
+		return append(b, FormatDate(d)...)
 	}
 	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
 		byte('0'+int(m)/10), byte('0'+int(m)%10), '-', byte('0'+dd/10), byte('0'+dd%10))
-}
-
-// repDate is YYYY-MM-DD of the calendar day in t's own location; "" for
-// the zero time.
-func repDate(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format(time.DateOnly)
 }

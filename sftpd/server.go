@@ -141,7 +141,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg:       cfg,
-		log:       cfg.Logger.With("component", "sftpd"),
+		log:       cfg.Logger,
 		metrics:   m,
 		bans:      newBanList(cfg.BanThreshold, cfg.BanWindow, cfg.BanDuration),
 		listeners: map[net.Listener]struct{}{},

@@ -104,10 +104,17 @@ type testServer struct {
 // waits for it to be up.
 func startTestServer(t *testing.T, data string, extra ...string) *testServer {
 	t.Helper()
-	args := append([]string{"serve", "--data", data, "--sftp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"}, extra...)
-	s := &testServer{t: t, data: data, exited: make(chan struct{})}
+	return startServerIn(t, t.TempDir(), append([]string{"--data", data}, extra...)...)
+}
+
+// startServerIn starts `fileapi serve` in directory dir on loopback ports
+// picked by the kernel, with JSON logs, and waits for it to be up.
+func startServerIn(t *testing.T, dir string, extra ...string) *testServer {
+	t.Helper()
+	args := append([]string{"serve", "--sftp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"}, extra...)
+	s := &testServer{t: t, exited: make(chan struct{})}
 	s.cmd = exec.Command(binary, args...)
-	s.cmd.Dir = t.TempDir()
+	s.cmd.Dir = dir
 	s.cmd.Env = cleanEnv()
 	stderr, err := s.cmd.StdoutPipe()
 	if err != nil {
@@ -141,6 +148,7 @@ func startTestServer(t *testing.T, data string, extra ...string) *testServer {
 	case m := <-started:
 		s.sftpAddr, _ = m["sftp_addr"].(string)
 		s.httpAddr, _ = m["http_addr"].(string)
+		s.data, _ = m["data"].(string)
 	case <-s.exited:
 		t.Fatalf("fileapi serve exited: %v\n%s", s.exitErr, s.logText())
 	case <-time.After(20 * time.Second):
