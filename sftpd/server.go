@@ -574,11 +574,13 @@ func (s *Server) session(c *conn, root *os.Root, ch ssh.Channel, reqs <-chan *ss
 	h := &handler{s: s, c: c, root: root}
 	rs := sftp.NewRequestServer(ch, sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}, sftp.WithStartDirectory("/"))
 	err := rs.Serve()
-	rs.Close()
 	if err == nil || errors.Is(err, io.EOF) {
-		// Clients wait for an exit status before they report success.
+		// Clients wait for an exit status before they report success
+		// (OpenSSH scp exits 1 without one). It must go out before
+		// rs.Close, which closes the channel.
 		ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
 	}
+	rs.Close()
 }
 
 // openMerchantRoot creates DATA/merchants/M/{in,out} on first login and
