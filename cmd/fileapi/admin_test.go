@@ -14,6 +14,7 @@ import (
 )
 
 func TestCLIOnALockedStoreWithoutSocketSaysInUse(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	os.Mkdir(data, 0o700)
@@ -35,6 +36,7 @@ func TestCLIOnALockedStoreWithoutSocketSaysInUse(t *testing.T) {
 }
 
 func TestSandboxClockCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	srv := startTestServer(t, data)
@@ -73,6 +75,7 @@ func TestSandboxClockCommands(t *testing.T) {
 }
 
 func TestProductionModeRefusesClockMoves(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	srv := startTestServer(t, data, "--mode", "production")
@@ -92,6 +95,7 @@ func TestProductionModeRefusesClockMoves(t *testing.T) {
 }
 
 func TestJobsAndBatchesCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	os.Mkdir(data, 0o700)
@@ -121,6 +125,7 @@ func TestJobsAndBatchesCommands(t *testing.T) {
 }
 
 func TestKeyExpiry(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	os.Mkdir(data, 0o700)
@@ -141,6 +146,7 @@ func TestKeyExpiry(t *testing.T) {
 }
 
 func TestBackupWhileServing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	startTestServer(t, data)
@@ -170,6 +176,7 @@ func TestBackupWhileServing(t *testing.T) {
 }
 
 func TestSIGHUPReopensTheAuditLog(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	srv := startTestServer(t, data)
@@ -204,6 +211,7 @@ func TestSIGHUPReopensTheAuditLog(t *testing.T) {
 }
 
 func TestSecondSignalExitsAtOnce(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	srv := startTestServer(t, data, "--shutdown-grace", "60s")
