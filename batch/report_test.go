@@ -657,18 +657,31 @@ func TestReportIntentPinsContent(t *testing.T) {
 	}
 }
 
-// TestReportDueOnlyAfterDayEnds checks the time-zone boundary: day D is due
-// from midnight after D in Paris, not in UTC.
+// TestReportDueOnlyAfterDayEnds checks the time-zone boundary (day D is due
+// from midnight after D in Paris, not in UTC, in winter and summer time)
+// and that only TARGET2 days get reports (Easter 2027).
 func TestReportDueOnlyAfterDayEnds(t *testing.T) {
 	for _, tc := range []struct {
-		now  time.Time
-		want []string
+		created string
+		now     time.Time
+		want    []string
 	}{
-		{time.Date(2026, 12, 17, 22, 59, 59, 0, time.UTC), nil}, // 23:59:59 in Paris
-		{time.Date(2026, 12, 17, 23, 0, 0, 0, time.UTC), reportNames("acme-creditor", "2026-12-17")},
+		// Winter: Paris is UTC+1.
+		{"2026-12-17 09:00", time.Date(2026, 12, 17, 22, 59, 59, 0, time.UTC), nil}, // 23:59:59 in Paris
+		{"2026-12-17 09:00", time.Date(2026, 12, 17, 23, 0, 0, 0, time.UTC), reportNames("acme-creditor", "2026-12-17")},
+		// Summer: UTC+2; the day after the switch to summer time (Sunday 28
+		// March 2027) is an ordinary Monday.
+		{"2027-06-15 09:00", time.Date(2027, 6, 15, 21, 59, 59, 0, time.UTC), nil},
+		{"2027-06-15 09:00", time.Date(2027, 6, 15, 22, 0, 0, 0, time.UTC), reportNames("acme-creditor", "2027-06-15")},
+		// Easter 2027 across the switch: Good Friday 26 March, the
+		// weekend, Easter Monday 29 March are not reported.
+		{"2027-03-25 09:00", time.Date(2027, 3, 29, 22, 0, 0, 0, time.UTC), reportNames("acme-creditor", "2027-03-25")},
+		{"2027-03-25 09:00", time.Date(2027, 3, 30, 22, 0, 0, 0, time.UTC), reportNames("acme-creditor", "2027-03-25", "2027-03-30")},
+		// Created on Good Friday: the first statement is Tuesday's.
+		{"2027-03-26 09:00", time.Date(2027, 3, 30, 22, 0, 0, 0, time.UTC), reportNames("acme-creditor", "2027-03-30")},
 	} {
 		e := newRepEnv(t)
-		e.addMerchant("acme", "ACME SAS", "acme-creditor", repParisTime("2026-12-17 09:00"))
+		e.addMerchant("acme", "ACME SAS", "acme-creditor", repParisTime(tc.created))
 		e.mustRun(tc.now)
 		if got := e.outFiles("acme"); !slices.Equal(got, tc.want) {
 			t.Errorf("at %s: out/ holds %v, want %v", tc.now, got, tc.want)

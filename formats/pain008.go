@@ -289,8 +289,13 @@ func (p *p8Parser) issue(line int, path, code, msg string) {
 		p.stop = true // the reader fails on the first problem
 		return
 	}
-	if len(p.issues) == MaxIssues {
-		p.issues = append(p.issues, Issue{Code: CodeTooManyErrors, Message: fmt.Sprintf("more than %d errors; the check stopped here", MaxIssues)})
+	limit := MaxIssues
+	if p.opt.MaxIssues > 0 {
+		limit = p.opt.MaxIssues
+	}
+	if len(p.issues) == limit {
+		p.issues = append(p.issues, Issue{Line: line, Code: CodeTooManyErrors,
+			Message: fmt.Sprintf("more than %d errors, the check stopped at line %d", limit, line)})
 		p.stop = true
 	}
 }
@@ -468,7 +473,16 @@ func (p *p8Parser) start(t xml.StartElement) {
 		return
 	}
 	parent := p.top()
-	if parent.skip || parent.typ.any {
+	if parent.skip {
+		p.push(p8Frame{name: name, line: line, skip: true})
+		return
+	}
+	if parent.typ.any {
+		// xs:any (SplmtryData/Envlp): exactly one element of any
+		// namespace, whose content is not checked.
+		if parent.count++; parent.count > 1 {
+			p.issue(line, p.path(name), CodeXMLStructure, fmt.Sprintf("%s holds exactly one element", parent.name))
+		}
 		p.push(p8Frame{name: name, line: line, skip: true})
 		return
 	}
@@ -686,7 +700,11 @@ func (p *p8Parser) end(t xml.EndElement) {
 		switch {
 		case f.typ.simple != nil && !f.wrapped:
 			p.endValue(f)
-		case f.typ.any || f.typ.simple != nil:
+		case f.typ.any:
+			if f.count == 0 {
+				p.issue(p.line(), p.path(""), CodeXMLStructure, fmt.Sprintf("%s needs one element", f.name))
+			}
+		case f.typ.simple != nil:
 		case f.typ.choice:
 			if f.chosen < 0 {
 				p.issue(p.line(), p.path(""), CodeXMLStructure, fmt.Sprintf("%s needs one of %s", f.name, kidNames(f.typ)))

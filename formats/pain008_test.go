@@ -693,8 +693,15 @@ func TestPain008TooManyErrors(t *testing.T) {
 			t.Fatalf("issues not in line order at %d", i)
 		}
 	}
-	if last := issues[MaxIssues]; last.Code != CodeTooManyErrors {
+	if last := issues[MaxIssues]; last.Code != CodeTooManyErrors || last.Line != issues[MaxIssues-1].Line {
 		t.Errorf("last issue = %+v", last)
+	}
+	// Options.MaxIssues lowers the cap.
+	g = newP8Gen(50)
+	g.mut = func(i int, tx []byte) []byte { return bytes.Replace(tx, []byte(`Ccy="EUR"`), []byte(`Ccy="USD"`), 1) }
+	_, issues, _ = validatePain008(g, Options{MaxIssues: 3})
+	if len(issues) != 4 || issues[3].Code != CodeTooManyErrors {
+		t.Errorf("MaxIssues 3:%s", fmtIssues(issues))
 	}
 	if g.i >= 1500 {
 		t.Errorf("the check read all %d transactions after TOO_MANY_ERRORS", g.i)
@@ -990,5 +997,81 @@ func TestPain008Models(t *testing.T) {
 	}
 	if len(models) != 2 {
 		t.Errorf("%d models", len(models))
+	}
+}
+
+// TestPain008FullDocuments: documents using every optional element SEPA
+// allows (both checked with xmllint against the ISO schemas) are valid, and
+// map to the payments they describe.
+func TestPain008FullDocuments(t *testing.T) {
+	d := func(s string) time.Time { t, _ := ParseDate(s); return t }
+	want := []Payment{
+		{Line: 1, Reference: "ACME-INV-2026-0001", Amount: 20000, MandateRef: "ACME-MANDATE-0001", MandateSigned: d("2026-10-01"),
+			DebtorName: "Jeanne Martin", DebtorIBAN: "FR7630006000011234567890189", DebtorBIC: "BNPAFRPPXXX",
+			SequenceType: "FRST", Scheme: SchemeCore, ExecutionDate: d("2026-12-03")},
+		{Line: 2, Reference: "ACME-INV-2026-0002", Amount: 3456, MandateRef: "ACME-MANDATE-0002", MandateSigned: d("2026-10-02"),
+			DebtorName: "Zoë Müller-Łukasz", DebtorIBAN: "DE89370400440532013000",
+			SequenceType: "FRST", Scheme: SchemeCore, ExecutionDate: d("2026-12-03"), Label: "Invoice 2026-0002 (November) / thank you"},
+		{Line: 3, Reference: "ACME-B2B-0001", Amount: 100000, MandateRef: "ACME-B2B-MANDATE-1", MandateSigned: d("2026-11-27"),
+			DebtorName: "Beispiel GmbH", DebtorIBAN: "DE21500500009876543210", DebtorBIC: "COBADEFFXXX",
+			SequenceType: "OOFF", Scheme: SchemeB2B, ExecutionDate: d("2026-12-04")},
+	}
+	for _, name := range []string{"full_v02.xml", "full_v08.xml"} {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "pain008", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, issues := p8Validate(t, string(data), Options{CreditorID: "FR72ZZZ123456", Today: p8Today})
+			if len(issues) > 0 {
+				t.Fatalf("refused:%s", fmtIssues(issues))
+			}
+			if s.Lines != 3 || s.Total != 123456 {
+				t.Errorf("summary %+v", s)
+			}
+			// Through the package entry points, as batch uses them.
+			r, err := NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Type() != Pain008 {
+				t.Fatalf("type %s", r.Type())
+			}
+			for i := 0; ; i++ {
+				rec, err := r.Next()
+				if err == io.EOF {
+					if i != len(want) {
+						t.Fatalf("%d payments", i)
+					}
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := rec.(Payment); got != want[i] {
+					t.Errorf("payment %d:\n got %+v\nwant %+v", i+1, got, want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestPain008Envelope: SplmtryData/Envlp (xs:any) takes exactly one element
+// of any namespace, unchecked.
+func TestPain008Envelope(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "pain008", "full_v08.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := `<acme:Note xmlns:acme="urn:example:acme">Anything &amp; everything, not checked</acme:Note>`
+	for _, c := range []struct{ name, by, path string }{
+		{"two elements", env + "<Other/>", "PmtInf[1]/DrctDbtTxInf[1]/SplmtryData[1]/Envlp/Other"},
+		{"none", "", "PmtInf[1]/DrctDbtTxInf[1]/SplmtryData[1]/Envlp"},
+	} {
+		doc := strings.Replace(string(data), env, c.by, 1)
+		_, issues := p8Validate(t, doc, Options{})
+		if len(issues) != 1 || issues[0].Code != CodeXMLStructure || issues[0].Column != c.path {
+			t.Errorf("%s:%s", c.name, fmtIssues(issues))
+		}
 	}
 }
