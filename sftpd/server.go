@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -340,9 +341,6 @@ func (s *Server) sshConfig(st *authState) *ssh.ServerConfig {
 			k, err := s.cfg.Keys.Authenticate(cm.User(), key)
 			st.mu.Lock()
 			st.user, st.lastKey = cm.User(), keys.Fingerprint(key)
-			if err != nil {
-				st.reason = reasonOf(err)
-			}
 			st.mu.Unlock()
 			if err != nil {
 				return nil, err
@@ -359,9 +357,6 @@ func (s *Server) sshConfig(st *authState) *ssh.ServerConfig {
 				return nil, errors.New("sftpd: permissions do not match the verified key")
 			}
 			if _, err := s.cfg.Keys.Authenticate(cm.User(), key); err != nil {
-				st.mu.Lock()
-				st.reason = reasonOf(err)
-				st.mu.Unlock()
 				return nil, err
 			}
 			return perms, nil
@@ -379,9 +374,7 @@ func (s *Server) sshConfig(st *authState) *ssh.ServerConfig {
 			st.user = cm.User()
 			switch {
 			case method == "publickey":
-				if st.reason == "" {
-					st.reason = "key refused"
-				}
+				st.reason = reasonOf(err)
 			case method != "none":
 				st.reason = method + " authentication is not offered"
 			case st.reason == "":
@@ -408,7 +401,9 @@ func reasonOf(err error) string {
 			return e.Error()
 		}
 	}
-	return "key check failed"
+	// Refused by the ssh package before the registry was asked, e.g. an
+	// ssh-rsa (SHA-1) signature: its text names the algorithm.
+	return "key refused: " + strings.TrimPrefix(err.Error(), "ssh: ")
 }
 
 func (s *Server) handle(c *conn) {
@@ -579,11 +574,13 @@ func (s *Server) session(c *conn, root *os.Root, ch ssh.Channel, reqs <-chan *ss
 	h := &handler{s: s, c: c, root: root}
 	rs := sftp.NewRequestServer(ch, sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}, sftp.WithStartDirectory("/"))
 	err := rs.Serve()
-	rs.Close()
 	if err == nil || errors.Is(err, io.EOF) {
-		// Clients wait for an exit status before they report success.
+		// Clients wait for an exit status before they report success
+		// (OpenSSH scp exits 1 without one). It must go out before
+		// rs.Close, which closes the channel.
 		ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
 	}
+	rs.Close()
 }
 
 // openMerchantRoot creates DATA/merchants/M/{in,out} on first login and

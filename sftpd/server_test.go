@@ -35,20 +35,22 @@ func TestLogin(t *testing.T) {
 	expired := ts.addKeyExpiring("acme", ts.clock.Now().Add(-time.Minute))
 
 	tests := []struct {
-		name string
-		user string
-		auth ssh.AuthMethod
-		ok   bool
+		name   string
+		user   string
+		auth   ssh.AuthMethod
+		ok     bool
+		detail string // of the login_failed audit event
 	}{
-		{"registered key", "acme", ssh.PublicKeys(acme.signer), true},
-		{"revoked key", "acme", ssh.PublicKeys(revoked.signer), false},
-		{"expired key", "acme", ssh.PublicKeys(expired.signer), false},
-		{"suspended merchant", "suspended", ssh.PublicKeys(suspended.signer), false},
-		{"another merchant's key", "acme", ssh.PublicKeys(globex.signer), false},
-		{"unknown merchant", "nobody", ssh.PublicKeys(acme.signer), false},
-		{"password", "acme", ssh.Password("secret"), false},
-		{"keyboard-interactive", "acme", ssh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return []string{"x"}, nil }), false},
+		{"registered key", "acme", ssh.PublicKeys(acme.signer), true, ""},
+		{"revoked key", "acme", ssh.PublicKeys(revoked.signer), false, keys.ErrRevoked.Error()},
+		{"expired key", "acme", ssh.PublicKeys(expired.signer), false, keys.ErrExpired.Error()},
+		{"suspended merchant", "suspended", ssh.PublicKeys(suspended.signer), false, keys.ErrSuspended.Error()},
+		{"another merchant's key", "acme", ssh.PublicKeys(globex.signer), false, "unknown key"},
+		{"unknown merchant", "nobody", ssh.PublicKeys(acme.signer), false, "unknown merchant"},
+		{"password", "acme", ssh.Password("secret"), false, "no public key offered"},
+		{"keyboard-interactive", "acme", ssh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return []string{"x"}, nil }), false, "no public key offered"},
 	}
+	failures := 0
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := ts.dial(tc.user, tc.auth)
@@ -62,6 +64,12 @@ func TestLogin(t *testing.T) {
 			if err == nil {
 				c.Close()
 				t.Fatal("login accepted")
+			}
+			failures++
+			eventually(t, func() bool { return len(ts.auditActions("login_failed")) == failures })
+			e := ts.auditActions("login_failed")[failures-1]
+			if e.Detail != tc.detail || e.Merchant != tc.user || !strings.HasPrefix(e.Source, "127.0.0.1:") {
+				t.Fatalf("login_failed audit = %+v, want detail %q", e, tc.detail)
 			}
 		})
 	}
@@ -140,6 +148,12 @@ func TestRSASHA1SignatureRefused(t *testing.T) {
 			c, err := ts.dial("acme", ssh.PublicKeys(as))
 			if (err == nil) != tc.ok {
 				t.Fatalf("login with %s signature: err = %v, want ok=%v", tc.algo, err, tc.ok)
+			}
+			if !tc.ok {
+				eventually(t, func() bool { return len(ts.auditActions("login_failed")) == 1 })
+				if d := ts.auditActions("login_failed")[0].Detail; !strings.Contains(d, `"ssh-rsa" not accepted`) {
+					t.Errorf("login_failed detail %q", d)
+				}
 			}
 			if c != nil {
 				c.Close()
