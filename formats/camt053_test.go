@@ -10,20 +10,7 @@ import (
 
 func writeCamt(t *testing.T, h StatementHeader, ms []Movement) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := NewCamt053Writer(&buf, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if err := w.Write(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return writeStatement(t, NewCamt053Writer, h, ms)
 }
 
 func TestCamt053GoldenAndSchema(t *testing.T) {

@@ -2,10 +2,7 @@ package formats
 
 import (
 	"io"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 )
@@ -25,33 +22,6 @@ func benchMovement(i int, d time.Time) Movement {
 		m.OpCode, m.Credit, m.ValueDate, m.Amount, m.Label, m.InitialTransactionID = "FEE-SDD", false, d, 25, "fee", id
 	}
 	return m
-}
-
-// heapPeak samples the live heap every millisecond until stop is called,
-// then returns the highest value seen.
-func heapPeak() (stop func() uint64) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak {
-				peak = v
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); wg.Wait(); return peak }
 }
 
 // BenchmarkStatement1M writes the CSV and camt.053 statements of a day with
@@ -75,37 +45,37 @@ func BenchmarkStatement1M(b *testing.B) {
 		}
 		return m
 	}
-	runtime.GC()
-	stop := heapPeak()
+	var peak uint64
 	for b.Loop() {
-		h := StatementHeader{CreditorRef: "acme-creditor", CompanyName: "ACME SAS", Date: d, PreviousBalance: 438308,
-			PreviousDate: d.AddDate(0, 0, -3), CreatedAt: d.Add(24*time.Hour + 30*time.Minute), SeqNb: 250}
-		for i := range n {
-			h.Totals.Add(mv(i))
-		}
-		cw, err := NewStatementCSVWriter(io.Discard, h)
-		if err != nil {
-			b.Fatal(err)
-		}
-		xw, err := NewCamt053Writer(io.Discard, h)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, w := range []interface {
-			Write(Movement) error
-			Close() error
-		}{cw, xw} {
+		peak = max(peak, peakHeap(func() {
+			h := StatementHeader{CreditorRef: "acme-creditor", CompanyName: "ACME SAS", Date: d, PreviousBalance: 438308,
+				PreviousDate: d.AddDate(0, 0, -3), CreatedAt: d.Add(24*time.Hour + 30*time.Minute), SeqNb: 250}
 			for i := range n {
-				if err := w.Write(mv(i)); err != nil {
+				h.Totals.Add(mv(i))
+			}
+			cw, err := NewStatementCSVWriter(io.Discard, h)
+			if err != nil {
+				b.Fatal(err)
+			}
+			xw, err := NewCamt053Writer(io.Discard, h)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, w := range []interface {
+				Write(Movement) error
+				Close() error
+			}{cw, xw} {
+				for i := range n {
+					if err := w.Write(mv(i)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
 					b.Fatal(err)
 				}
 			}
-			if err := w.Close(); err != nil {
-				b.Fatal(err)
-			}
-		}
+		}))
 	}
-	peak := stop()
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	if peak > 64<<20 {
 		b.Errorf("peak heap %d MiB, target 64 MiB", peak>>20)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,10 +127,17 @@ func mixedMovements() (StatementHeader, []Movement) {
 	return h, ms
 }
 
-func writeStatementCSV(t *testing.T, h StatementHeader, ms []Movement) []byte {
+// statementWriter is what both statement writers offer.
+type statementWriter interface {
+	Write(Movement) error
+	Close() error
+}
+
+// writeStatement writes a whole statement with the writer newW makes.
+func writeStatement[W statementWriter](t *testing.T, newW func(io.Writer, StatementHeader) (W, error), h StatementHeader, ms []Movement) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := NewStatementCSVWriter(&buf, h)
+	w, err := newW(&buf, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +150,11 @@ func writeStatementCSV(t *testing.T, h StatementHeader, ms []Movement) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+func writeStatementCSV(t *testing.T, h StatementHeader, ms []Movement) []byte {
+	t.Helper()
+	return writeStatement(t, NewStatementCSVWriter, h, ms)
 }
 
 // specExample is the code block of FORMATS.md §4.1, read from the shared
