@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,21 +78,23 @@ func BenchmarkProcessSettle1M(b *testing.B) {
 			b.Fatal("rejected")
 		}
 		b.StartTimer()
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuTime()
 		if err := e.svc.RunJob(b.Context(), "process", time.Time{}); err != nil {
 			b.Fatal(err)
 		}
-		tProc := time.Since(t0)
-		b.StopTimer()
-		if err := e.clock.Advance(5 * 24 * time.Hour); err != nil {
+		tProc, cProc := time.Since(t0), cpuTime()-c0
+		// Settle as of five days later without moving the clock: a clock
+		// move would also run the reports job (a day of a million
+		// movements is 1.7 GB of statements, measured in the reports
+		// benchmark).
+		t1, c1 := time.Now(), cpuTime()
+		e.svc.jobMu.Lock()
+		err := e.svc.process(b.Context(), e.svc.Now().Add(5*24*time.Hour))
+		e.svc.jobMu.Unlock()
+		if err != nil {
 			b.Fatal(err)
 		}
-		b.StartTimer()
-		t1 := time.Now()
-		if err := e.svc.RunJob(b.Context(), "process", time.Time{}); err != nil {
-			b.Fatal(err)
-		}
-		tSettle := time.Since(t1)
+		tSettle, cSettle := time.Since(t1), cpuTime()-c1
 		b.StopTimer()
 		if bal, _ := e.svc.Balance(acme); bal != total {
 			b.Fatalf("balance %d, want %d", bal, total)
@@ -99,6 +102,10 @@ func BenchmarkProcessSettle1M(b *testing.B) {
 		b.ReportMetric(float64(n)/tProc.Seconds(), "processed-tx/s")
 		b.ReportMetric(float64(n)/tSettle.Seconds(), "settled-tx/s")
 		b.ReportMetric(float64(n)/(tProc+tSettle).Seconds(), "tx/s")
+		// CPU seconds of the whole process (user + system): on a shared
+		// machine the wall clock says more about the neighbours.
+		b.ReportMetric(cProc.Seconds(), "process-cpu-s")
+		b.ReportMetric(cSettle.Seconds(), "settle-cpu-s")
 		e.close()
 		b.StartTimer()
 	}
@@ -111,4 +118,12 @@ func benchN() int {
 		return v
 	}
 	return 1_000_000
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/bbolt"
 
 	"fileapi/formats"
@@ -31,6 +32,7 @@ type testEnv struct {
 	start time.Time
 	fees  map[string]int64
 	chunk int
+	reg   *prometheus.Registry // set by startSvc: a fresh registry per start
 }
 
 var paris = func() *time.Location {
@@ -87,8 +89,9 @@ func (e *testEnv) open() {
 
 func (e *testEnv) startSvc() {
 	e.t.Helper()
+	e.reg = prometheus.NewRegistry()
 	svc, err := Open(Config{DataDir: e.dir, DB: e.db, Keys: e.keys, Clock: e.clock, Location: paris, Sandbox: true,
-		ProcessSchedule: "@every 1h", ReportsSchedule: "@every 1h", Fees: e.fees, ChunkSize: e.chunk})
+		ProcessSchedule: "@every 1h", ReportsSchedule: "@every 1h", Fees: e.fees, ChunkSize: e.chunk, Registerer: e.reg})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -185,11 +185,7 @@ func (s *Service) generate(merchant, name string, r outboxRec) error {
 				p := []byte(rec.FileID)
 				c := tx.Bucket(bLines).Cursor()
 				for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-					l, err := decodeResLine(v)
-					if err != nil {
-						return err
-					}
-					if err := rw.Write(l); err != nil {
+					if err := forEachResLine(v, rw.Write); err != nil {
 						return err
 					}
 				}

@@ -100,6 +100,7 @@ type procState struct {
 	pday      time.Time // processing day (calendar)
 	bday      time.Time // processing business day: bookings of refunds
 	now       time.Time
+	due       map[string][]byte // collection day key -> transaction ids (26 bytes each) of this chunk
 }
 
 func (s *Service) processBatch(ctx context.Context, rec *batchRec, pday time.Time) error {
@@ -151,8 +152,12 @@ func (s *Service) processBatch(ctx context.Context, rec *batchRec, pday time.Tim
 			if cur.Checkpoint != rec.Checkpoint || cur.Status == StatusProcessed {
 				return fmt.Errorf("batch %s changed under the processing job", rec.FileID)
 			}
-			lines := tx.Bucket(bLines)
-			for i, x := range chunk {
+			// One record per chunk for the line results and one per
+			// collection day for the settlement events: a million lines
+			// cost a hundred writes there, not two million.
+			var resBlob []byte
+			st.due = map[string][]byte{}
+			for _, x := range chunk {
 				var res formats.ResLine
 				switch v := x.(type) {
 				case formats.Payment:
@@ -179,7 +184,15 @@ func (s *Service) processBatch(ctx context.Context, rec *batchRec, pday time.Tim
 				} else {
 					cur.Refused++
 				}
-				if err := lines.Put(lineKey(rec.FileID, cur.Checkpoint+i), encodeResLine(&res)); err != nil {
+				resBlob = appendResLine(resBlob, &res)
+			}
+			if len(chunk) > 0 {
+				if err := tx.Bucket(bLines).Put(lineKey(rec.FileID, cur.Checkpoint), resBlob); err != nil {
+					return err
+				}
+			}
+			for day, ids := range st.due {
+				if err := tx.Bucket(bDue).Put(dueBlobKey([]byte(day), evCollect, rec.FileID, cur.Checkpoint), ids); err != nil {
 					return err
 				}
 			}
@@ -294,9 +307,8 @@ func (s *Service) applyPayment(tx *wtx, st *procState, rec *batchRec, p *formats
 	if err := refs.Put(refKey, []byte(t.ID)); err != nil {
 		return res, err
 	}
-	if err := tx.Bucket(bDue).Put(dueKey(t.CollectionDate, evCollect, t.ID), nil); err != nil {
-		return res, err
-	}
+	dk := string(dayKey(t.CollectionDate))
+	st.due[dk] = append(st.due[dk], t.ID...)
 	res.Status = resAccepted
 	res.TransactionID = t.ID
 	res.ExecutionDate = t.CollectionDate

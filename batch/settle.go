@@ -3,6 +3,7 @@ package batch
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"time"
 )
 
@@ -28,11 +29,23 @@ const (
 	refundRequestDelay = 3
 )
 
+// dueKey is the key of a single event (returns, refund requests); its
+// value is the transaction id.
 func dueKey(d time.Time, kind byte, txID string) []byte {
 	k := make([]byte, 0, 5+len(txID))
 	k = append(k, dayKey(d)...)
 	k = append(k, kind)
 	return append(k, txID...)
+}
+
+// dueBlobKey is the key of the collections one processing chunk scheduled
+// on a day; it sorts in processing order within the day.
+func dueBlobKey(day []byte, kind byte, fileID string, chunk int) []byte {
+	k := make([]byte, 0, 5+len(fileID)+4)
+	k = append(k, day...)
+	k = append(k, kind)
+	k = append(k, fileID...)
+	return binary.BigEndian.AppendUint32(k, uint32(chunk))
 }
 
 // settle handles every event due on or before upTo (a date).
@@ -52,18 +65,27 @@ func (s *Service) settle(ctx context.Context, upTo time.Time) error {
 				done = true
 				return nil
 			}
+			// Take whole records of one day, up to about ChunkSize events.
 			day := bytes.Clone(k[:4])
-			var keys [][]byte
-			for ; k != nil && bytes.Equal(k[:4], day) && len(keys) < s.cfg.ChunkSize; k, _ = c.Next() {
-				keys = append(keys, bytes.Clone(k))
+			type rec struct{ k, ids []byte }
+			var recs []rec
+			events := 0
+			for v := b.Get(k); k != nil && bytes.Equal(k[:4], day) && (events == 0 || events+len(v)/26 <= s.cfg.ChunkSize); k, v = c.Next() {
+				recs = append(recs, rec{bytes.Clone(k), bytes.Clone(v)})
+				events += len(v) / 26
 			}
 			d := dayFromKey(day)
 			now := s.Now()
-			for _, k := range keys {
-				if err := s.settleEvent(tx, d, k[4], string(k[5:]), now); err != nil {
-					return err
+			for _, r := range recs {
+				if len(r.ids)%26 != 0 {
+					return errCorrupt
 				}
-				if err := b.Delete(k); err != nil {
+				for i := 0; i < len(r.ids); i += 26 {
+					if err := s.settleEvent(tx, d, r.k[4], string(r.ids[i:i+26]), now); err != nil {
+						return err
+					}
+				}
+				if err := b.Delete(r.k); err != nil {
 					return err
 				}
 			}
@@ -120,9 +142,9 @@ func (s *Service) settleEvent(tx *wtx, day time.Time, kind byte, txID string, no
 		}
 		switch trig {
 		case trigReturn:
-			return tx.Bucket(bDue).Put(dueKey(AddBusinessDays(day, returnDelay), evReturn, t.ID), nil)
+			return tx.Bucket(bDue).Put(dueKey(AddBusinessDays(day, returnDelay), evReturn, t.ID), []byte(t.ID))
 		case trigRefund:
-			return tx.Bucket(bDue).Put(dueKey(AddBusinessDays(day, refundRequestDelay), evRefundRequest, t.ID), nil)
+			return tx.Bucket(bDue).Put(dueKey(AddBusinessDays(day, refundRequestDelay), evRefundRequest, t.ID), []byte(t.ID))
 		}
 		return nil
 	case evReturn, evRefundRequest:

@@ -21,13 +21,13 @@ var (
 	bInNames    = []byte("batch.innames")    // merchant\0name -> fileID of the last pick-up of in/name
 	bByMerchant = []byte("batch.bymerchant") // merchant\0fileID -> ""
 	bErrs       = []byte("batch.errs")       // fileID -> JSON []formats.Issue
-	bLines      = []byte("batch.lines")      // fileID + uint32 index -> encoded line result
+	bLines      = []byte("batch.lines")      // fileID + uint32 first index -> the chunk's line results
 	bOutbox     = []byte("batch.outbox")     // merchant\0name -> JSON outboxRec : outputs not yet confirmed written
 	bTx         = []byte("batch.tx")         // txID -> encoded txRec
 	bPayRefs    = []byte("batch.payrefs")    // merchant\0payment reference -> txID
 	bRefundRefs = []byte("batch.refundrefs") // merchant\0refund reference -> txID
 	bMandates   = []byte("batch.mandates")   // merchant\0UMR -> encoded mandate
-	bDue        = []byte("batch.due")        // day + event kind + txID -> "" : settlement events
+	bDue        = []byte("batch.due")        // day + event kind + source -> txIDs (26 bytes each): settlement events
 	bLedger     = []byte("batch.ledger")     // merchant\0day+seq -> encoded Entry
 	bAccounts   = []byte("batch.accounts")   // merchant -> seq(8) balance(8)
 	bIssues     = []byte("batch.issues")     // merchant\0day+issueID -> JSON IssueEvent
@@ -413,6 +413,32 @@ func encodeResLine(l *formats.ResLine) []byte {
 	e.i64(l.Amount)
 	e.date(l.ExecutionDate)
 	return e.b
+}
+
+// appendResLine appends one length-prefixed line result to a chunk's blob.
+func appendResLine(blob []byte, l *formats.ResLine) []byte {
+	v := encodeResLine(l)
+	blob = binary.AppendUvarint(blob, uint64(len(v)))
+	return append(blob, v...)
+}
+
+// forEachResLine decodes a chunk's blob.
+func forEachResLine(blob []byte, fn func(formats.ResLine) error) error {
+	for len(blob) > 0 {
+		n, k := binary.Uvarint(blob)
+		if k <= 0 || uint64(len(blob)-k) < n {
+			return errCorrupt
+		}
+		l, err := decodeResLine(blob[k : k+int(n)])
+		if err != nil {
+			return err
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+		blob = blob[k+int(n):]
+	}
+	return nil
 }
 
 func decodeResLine(v []byte) (formats.ResLine, error) {
