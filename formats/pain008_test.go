@@ -431,6 +431,7 @@ func TestPain008Codes(t *testing.T) {
 		{"sequence type", "", "<SeqTp>RCUR</SeqTp>", "<SeqTp>LAST</SeqTp>", Options{}, CodeInvalidValue, "PmtInf[1]/PmtTpInf/SeqTp", "<SeqTp>"},
 		{"sequence type missing", "", "<SeqTp>RCUR</SeqTp>", "", Options{}, CodeMissingValue, "PmtInf[1]/PmtTpInf/SeqTp", "<PmtInf>"},
 		{"currency", "", `<InstdAmt Ccy="EUR">50.00</InstdAmt>`, `<InstdAmt Ccy="CHF">50.00</InstdAmt>`, Options{}, CodeInvalidValue, tx2 + "InstdAmt@Ccy", `Ccy="CHF"`},
+		{"currency not a code", "", `<InstdAmt Ccy="EUR">50.00</InstdAmt>`, `<InstdAmt Ccy="eur">50.00</InstdAmt>`, Options{}, CodeInvalidValue, tx2 + "InstdAmt@Ccy", `Ccy="eur"`},
 		{"currency missing", "", `<InstdAmt Ccy="EUR">50.00</InstdAmt>`, `<InstdAmt>50.00</InstdAmt>`, Options{}, CodeXMLStructure, tx2 + "InstdAmt@Ccy", `<InstdAmt>50.00`},
 		{"creditor mismatch", "", "", "", Options{CreditorID: "FR72ZZZ123456"}, CodeCreditorMismatch, "PmtInf[1]/CdtrSchmeId/Id/PrvtId/Othr[1]/Id", "DE98ZZZ"},
 		{"creditor id business code ignored", "", "DE98ZZZ09999999999", "DE98ABC09999999999", Options{CreditorID: "DE98ZZZ09999999999"}, "", "", ""},
@@ -900,7 +901,30 @@ func FuzzPain008(f *testing.F) {
 			}
 		}
 		if len(issues) > 0 {
-			return
+			// The reader must not panic either, and must fail on the
+			// problems it checks too (it skips the checks that need
+			// Options or the duplicate set).
+			mustFail := false
+			for _, is := range issues {
+				switch is.Code {
+				case CodeXMLSyntax, CodeXMLStructure, CodeEncoding, CodeEmptyFile, CodeUnknownFileType,
+					CodeInvalidAmount, CodeInvalidIBAN, CodeCountMismatch, CodeTotalMismatch:
+					mustFail = true
+				}
+			}
+			r, _ := newPain008Reader(bytes.NewReader(data))
+			for {
+				_, err := r.Next()
+				if err == io.EOF {
+					if mustFail {
+						t.Fatalf("reader reached io.EOF on a document with issues:%s", fmtIssues(issues))
+					}
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
 		}
 		r, err := newPain008Reader(bytes.NewReader(data))
 		if err != nil {
