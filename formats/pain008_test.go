@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -431,6 +432,7 @@ func TestPain008Codes(t *testing.T) {
 		{"sequence type", "", "<SeqTp>RCUR</SeqTp>", "<SeqTp>LAST</SeqTp>", Options{}, CodeInvalidValue, "PmtInf[1]/PmtTpInf/SeqTp", "<SeqTp>"},
 		{"sequence type missing", "", "<SeqTp>RCUR</SeqTp>", "", Options{}, CodeMissingValue, "PmtInf[1]/PmtTpInf/SeqTp", "<PmtInf>"},
 		{"currency", "", `<InstdAmt Ccy="EUR">50.00</InstdAmt>`, `<InstdAmt Ccy="CHF">50.00</InstdAmt>`, Options{}, CodeInvalidValue, tx2 + "InstdAmt@Ccy", `Ccy="CHF"`},
+		{"currency not a code", "", `<InstdAmt Ccy="EUR">50.00</InstdAmt>`, `<InstdAmt Ccy="eur">50.00</InstdAmt>`, Options{}, CodeInvalidValue, tx2 + "InstdAmt@Ccy", `Ccy="eur"`},
 		{"currency missing", "", `<InstdAmt Ccy="EUR">50.00</InstdAmt>`, `<InstdAmt>50.00</InstdAmt>`, Options{}, CodeXMLStructure, tx2 + "InstdAmt@Ccy", `<InstdAmt>50.00`},
 		{"creditor mismatch", "", "", "", Options{CreditorID: "FR72ZZZ123456"}, CodeCreditorMismatch, "PmtInf[1]/CdtrSchmeId/Id/PrvtId/Othr[1]/Id", "DE98ZZZ"},
 		{"creditor id business code ignored", "", "DE98ZZZ09999999999", "DE98ABC09999999999", Options{CreditorID: "DE98ZZZ09999999999"}, "", "", ""},
@@ -900,7 +902,30 @@ func FuzzPain008(f *testing.F) {
 			}
 		}
 		if len(issues) > 0 {
-			return
+			// The reader must not panic either, and must fail on the
+			// problems it checks too (it skips the checks that need
+			// Options or the duplicate set).
+			mustFail := false
+			for _, is := range issues {
+				switch is.Code {
+				case CodeXMLSyntax, CodeXMLStructure, CodeEncoding, CodeEmptyFile, CodeUnknownFileType,
+					CodeInvalidAmount, CodeInvalidIBAN, CodeCountMismatch, CodeTotalMismatch:
+					mustFail = true
+				}
+			}
+			r, _ := newPain008Reader(bytes.NewReader(data))
+			for {
+				_, err := r.Next()
+				if err == io.EOF {
+					if mustFail {
+						t.Fatalf("reader reached io.EOF on a document with issues:%s", fmtIssues(issues))
+					}
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
 		}
 		r, err := newPain008Reader(bytes.NewReader(data))
 		if err != nil {
@@ -1074,4 +1099,57 @@ func TestPain008Envelope(t *testing.T) {
 			t.Errorf("%s:%s", c.name, fmtIssues(issues))
 		}
 	}
+}
+
+// TestXMLGuardFastPath: the guard's fast paths (text and tags scanned in
+// bulk) let through the same bytes and refuse at the same place as the
+// byte-by-byte reference, whatever the chunking.
+func TestXMLGuardFastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"<a>", "</a>", "<b x=\"1>2\">", "text", "\n", "<!-- c -->", "<![CDATA[x]]>", "<?p i?>", "<!DOCTYPE", "'", "\"", ">", "<", "]]>", "--",
+		strings.Repeat("t", 3000), strings.Repeat("<x y='", 10), strings.Repeat("\n", 7)}
+	drain := func(data []byte, slow bool, chunk int) (int, string) {
+		g := newXMLGuard(&p8Chunked{data: data, chunk: chunk})
+		g.slow = slow
+		total := 0
+		buf := make([]byte, 4096)
+		for {
+			n, err := g.Read(buf)
+			total += n
+			if err == io.EOF {
+				return total, ""
+			}
+			if err != nil {
+				return total, err.Error()
+			}
+		}
+	}
+	for k := 0; k < 3000; k++ {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		data := []byte(b.String())
+		chunk := 1 + rng.IntN(5000)
+		n1, e1 := drain(data, true, chunk)
+		n2, e2 := drain(data, false, chunk)
+		if n1 != n2 || e1 != e2 {
+			t.Fatalf("input %q chunk %d: slow (%d, %q), fast (%d, %q)", data, chunk, n1, e1, n2, e2)
+		}
+	}
+}
+
+// p8Chunked reads data at most chunk bytes at a time.
+type p8Chunked struct {
+	data  []byte
+	chunk int
+}
+
+func (c *p8Chunked) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), c.chunk)], c.data)
+	c.data = c.data[n:]
+	return n, nil
 }

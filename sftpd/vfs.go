@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -616,10 +617,11 @@ func (h *handler) list(v vpath) (sftp.ListerAt, error) {
 		return nil, h.mapErr("list", v, err)
 	}
 	defer d.Close()
-	entries, err := d.ReadDir(-1) // sorted by name
+	entries, err := d.ReadDir(-1) // directory order: sorted below
 	if err != nil {
 		return nil, h.mapErr("list", v, err)
 	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	var out listerAt
 	for _, de := range entries {
 		name := de.Name()
