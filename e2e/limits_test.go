@@ -164,7 +164,7 @@ func TestStalledDownloadsNeitherLeakNorBlockShutdown(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	srv := startServer(t, data, "--shutdown-grace", "2s")
 	m := addMerchant(t, data, "acme")
-	sftpClient(t, srv.sftpAddr, m).Close() // creates the folders
+	sftpClient(t, srv.sftpAddr, m).Close()                 // creates the folders
 	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
 	if err := os.WriteFile(merchantPath(data, "acme", "out", "big.bin"), big, 0o640); err != nil {
 		t.Fatal(err)
