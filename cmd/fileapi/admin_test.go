@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -239,4 +240,39 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	if !regexp.MustCompile(`second signal: exiting now`).MatchString(srv.logText()) {
 		t.Fatalf("log:\n%s", srv.logText())
 	}
+}
+
+// A data directory deeper than a unix socket address allows still gets its
+// admin socket, reached relative to the working directory.
+func TestAdminSocketInADeepDataDirectory(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), strings.Repeat("d", 60), strings.Repeat("e", 60))
+	os.MkdirAll(dir, 0o700)
+	data := filepath.Join(dir, "data") // absolute, too long for a socket address
+	if len(filepath.Join(data, "admin.sock")) <= 108 {
+		t.Fatalf("test path too short: %d", len(data))
+	}
+	srv := startServerIn(t, dir, "--data", data)
+	mustRun(t, dir, "merchant", "add", "acme", "--name", "ACME", "--creditor-ref", "acme-cr", "--data", data)
+	if !strings.Contains(srv.logText(), `"msg":"admin command"`) {
+		t.Fatalf("the command did not go through the server:\n%s", srv.logText())
+	}
+}
+
+func TestServeFailsCleanlyWhenThePortIsTaken(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := fileapi(t, dir, "", "serve", "--data", data, "--sftp-addr", ln.Addr().String(), "--http-addr", "127.0.0.1:0")
+	want := "fileapi: cannot listen for SFTP on " + ln.Addr().String() + ": bind: address already in use\n"
+	if r.code != 1 || r.stderr != want {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	// The store was released: the CLI can open it.
+	mustRun(t, dir, "merchant", "list", "--data", data)
 }
