@@ -307,13 +307,9 @@ func buildP8Rules() *p8Rule {
 			return
 		}
 		d, _ := ParseDate(v)
-		if !p.opt.Today.IsZero() {
-			y, m, dd := p.opt.Today.Date()
-			today, _ := ParseDate(fmt.Sprintf("%04d-%02d-%02d", y, m, dd))
-			if d.After(today) {
-				p.here(CodeInvalidDate, fmt.Sprintf("mandate signature date %s is after the upload day %s", v, FormatDate(today)))
-				return
-			}
+		if !p.today.IsZero() && d.After(p.today) {
+			p.here(CodeInvalidDate, fmt.Sprintf("mandate signature date %s is after the upload day %s", v, FormatDate(p.today)))
+			return
 		}
 		p.tx.pay.MandateSigned = d
 	}))
