@@ -109,6 +109,35 @@ func TestSecondServerOnTheSameDataFailsClearly(t *testing.T) {
 	}
 }
 
+// TestStoreLockedByAnotherProgramFailsClearly: not a second fileapi but
+// any process holding the store's lock (a backup tool, a stuck admin
+// command) stops serve from starting, with a sentence saying so.
+func TestStoreLockedByAnotherProgramFailsClearly(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	startServer(t, data).stop() // creates the store
+	f, err := os.OpenFile(filepath.Join(data, "fileapi.db"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	s, err := tryStartServer(t, data)
+	if err == nil {
+		t.Fatal("serve started on a locked store")
+	}
+	if code := s.cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if log := s.logText(); !strings.Contains(log, "in use by another process") {
+		t.Errorf("the start error does not say the store is in use:\n%s", log)
+	}
+	// Released, it starts.
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	startServer(t, data)
+}
+
 func TestBrokenUploadsGetAnErr(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	srv := startServer(t, data)

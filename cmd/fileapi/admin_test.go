@@ -276,3 +276,38 @@ func TestServeFailsCleanlyWhenThePortIsTaken(t *testing.T) {
 	// The store was released: the CLI can open it.
 	mustRun(t, dir, "merchant", "list", "--data", data)
 }
+
+func TestMerchantAddRefusesBadData(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	os.Mkdir(data, 0o700)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"Acme!", "--name", "A", "--creditor-ref", "a"}, `invalid merchant ID "Acme!"`},
+		{[]string{"ab", "--name", "A", "--creditor-ref", "a"}, `invalid merchant ID "ab"`},
+		{[]string{"acme", "--name", "A", "--creditor-ref", "has space"}, `creditor reference "has space" must be 1 to 35 of`},
+		{[]string{"acme", "--name", "A", "--creditor-ref", "a", "--ics", "FR73ZZZ123456"}, "--ics FR73ZZZ123456: creditor identifier check digits do not match"},
+	}
+	for _, tt := range tests {
+		r := fileapi(t, dir, "", append(append([]string{"merchant", "add"}, tt.args...), "--data", data)...)
+		if r.code != 1 || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+	if r := fileapi(t, dir, "", "merchant", "add", "acme", "--name", "A", "--creditor-ref", "a", "--max-amount", "lots", "--data", data); r.code != 2 {
+		t.Errorf("bad --max-amount: exit %d %q", r.code, r.stderr)
+	}
+	mustRun(t, dir, "merchant", "add", "acme", "--name", "A", "--creditor-ref", "a", "--ics", "FR72ZZZ123456", "--max-amount", "5000", "--data", data)
+	out := mustRun(t, dir, "merchant", "show", "acme", "--data", data)
+	if !strings.Contains(out, "FR72ZZZ123456") || !strings.Contains(out, "5000.00 EUR") {
+		t.Fatalf("merchant show:\n%s", out)
+	}
+	for _, sub := range []string{"in", "out"} {
+		if st, err := os.Stat(filepath.Join(data, "merchants", "acme", sub)); err != nil || !st.IsDir() {
+			t.Errorf("merchant folder %s: %v", sub, err)
+		}
+	}
+}
