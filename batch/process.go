@@ -124,24 +124,46 @@ func (s *Service) processBatch(ctx context.Context, rec *batchRec, pday time.Tim
 			return fmt.Errorf("skipping to the checkpoint: %w", err)
 		}
 	}
-	chunk := make([]formats.Record, 0, s.cfg.ChunkSize)
-	for {
+	// Parse the next chunk while the current one is applied and committed
+	// (the second core is otherwise idle during fsync).
+	chunks := make(chan readChunk, 1)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer close(chunks)
+		for {
+			c := readChunk{recs: make([]formats.Record, 0, s.cfg.ChunkSize)}
+			for len(c.recs) < s.cfg.ChunkSize {
+				x, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					c.eof = true
+					break
+				}
+				if err != nil {
+					c.err = err
+					break
+				}
+				c.recs = append(c.recs, x)
+			}
+			select {
+			case chunks <- c:
+			case <-done:
+				return
+			}
+			if c.eof || c.err != nil {
+				return
+			}
+		}
+	}()
+	finished := false
+	for c := range chunks {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		chunk = chunk[:0]
-		eof := false
-		for len(chunk) < s.cfg.ChunkSize {
-			x, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				eof = true
-				break
-			}
-			if err != nil {
-				return err
-			}
-			chunk = append(chunk, x)
+		if c.err != nil {
+			return c.err
 		}
+		chunk, eof := c.recs, c.eof
 		st.now = s.Now()
 		err := s.update(func(tx *wtx) error {
 			appendMostly(tx.Tx)
@@ -227,11 +249,21 @@ func (s *Service) processBatch(ctx context.Context, rec *batchRec, pday time.Tim
 			return err
 		}
 		if eof {
+			finished = true
 			break
 		}
 	}
+	if !finished {
+		return fmt.Errorf("batch %s: the reader stopped early", rec.FileID)
+	}
 	s.log.Info("batch processed", "merchant", rec.Merchant, "file_id", rec.FileID, "accepted", rec.Accepted, "refused", rec.Refused)
 	return s.deliver(rec.Merchant, stem(rec.Name)+".res")
+}
+
+type readChunk struct {
+	recs []formats.Record
+	eof  bool
+	err  error
 }
 
 func refused(res formats.ResLine, code string) (formats.ResLine, error) {

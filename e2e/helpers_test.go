@@ -27,9 +27,9 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// binary is the fileapi binary, built once in TestMain: every test drives
+// fileapiBin is the fileapi binary, built once in TestMain: every test drives
 // the real `fileapi serve` process as a merchant's client would.
-var binary string
+var fileapiBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "fileapi-e2e-")
@@ -37,8 +37,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "fileapi")
-	out, err := exec.Command("go", "build", "-o", binary, "fileapi/cmd/fileapi").CombinedOutput()
+	fileapiBin = filepath.Join(dir, "fileapi")
+	out, err := exec.Command("go", "build", "-o", fileapiBin, "fileapi/cmd/fileapi").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.RemoveAll(dir)
@@ -74,11 +74,11 @@ func cleanEnv() []string {
 	return env
 }
 
-// admin runs an admin command of the binary on data and returns stdout,
+// admin runs an admin command of the fileapiBin on data and returns stdout,
 // failing the test unless it exits 0.
 func admin(t *testing.T, data string, stdin string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(binary, append(args, "--data", data)...)
+	cmd := exec.Command(fileapiBin, append(args, "--data", data)...)
 	cmd.Env = cleanEnv()
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -119,7 +119,7 @@ func tryStartServer(t *testing.T, data string, extra ...string) (*server, error)
 	args := append([]string{"serve", "--data", data, "--sftp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
 		"--log-format", "json", "--shutdown-grace", "3s"}, extra...)
 	s := &server{t: t, data: data, exited: make(chan struct{})}
-	s.cmd = exec.Command(binary, args...)
+	s.cmd = exec.Command(fileapiBin, args...)
 	s.cmd.Env = cleanEnv()
 	out, err := s.cmd.StdoutPipe()
 	if err != nil {

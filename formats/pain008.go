@@ -232,7 +232,8 @@ type p8Parser struct {
 	dec    *xml.Decoder
 	guard  *xmlGuard
 	opt    Options
-	reader bool // stream for processing: skip checks that need Options or memory
+	today  time.Time // opt.Today's calendar day at UTC midnight, like ParseDate's
+	reader bool      // stream for processing: skip checks that need Options or memory
 	model  *p8Model
 
 	stack     []p8Frame
@@ -264,6 +265,10 @@ type p8Parser struct {
 
 func newP8Parser(r io.Reader, opt Options, reader bool) *p8Parser {
 	p := &p8Parser{opt: opt, reader: reader, seed: maphash.MakeSeed()}
+	if !opt.Today.IsZero() {
+		y, m, d := opt.Today.Date()
+		p.today = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
 	p.guard = newXMLGuard(r)
 	p.dec = xml.NewDecoder(p.guard)
 	p.dec.Strict = true

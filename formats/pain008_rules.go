@@ -275,7 +275,9 @@ func buildP8Rules() *p8Rule {
 	}))
 	on(tx+"InstdAmt", p8Rule{
 		start: func(p *p8Parser, t xml.StartElement) {
-			if c, ok := attrValue(t, "Ccy"); ok && c != "EUR" && len(c) == 3 {
+			// A Ccy that is not a currency code at all was reported by
+			// the schema check of the attribute.
+			if c, ok := attrValue(t, "Ccy"); ok && c != "EUR" && isCurrencyCode(c) {
 				p.issue(p.top().line, p.path("")+"@Ccy", CodeInvalidValue, fmt.Sprintf("currency %s: SEPA direct debits are in EUR only", quoteShort(c)))
 			}
 		},
@@ -305,13 +307,9 @@ func buildP8Rules() *p8Rule {
 			return
 		}
 		d, _ := ParseDate(v)
-		if !p.opt.Today.IsZero() {
-			y, m, dd := p.opt.Today.Date()
-			today, _ := ParseDate(fmt.Sprintf("%04d-%02d-%02d", y, m, dd))
-			if d.After(today) {
-				p.here(CodeInvalidDate, fmt.Sprintf("mandate signature date %s is after the upload day %s", v, FormatDate(today)))
-				return
-			}
+		if !p.today.IsZero() && d.After(p.today) {
+			p.here(CodeInvalidDate, fmt.Sprintf("mandate signature date %s is after the upload day %s", v, FormatDate(p.today)))
+			return
 		}
 		p.tx.pay.MandateSigned = d
 	}))
@@ -603,4 +601,8 @@ func (p *p8Parser) creditorID(v string) {
 	if err := ValidateCreditorID(v); err != nil {
 		p.here(CodeInvalidValue, err.Error())
 	}
+}
+
+func isCurrencyCode(c string) bool {
+	return len(c) == 3 && isUpper(c[0]) && isUpper(c[1]) && isUpper(c[2])
 }

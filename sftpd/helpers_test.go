@@ -90,7 +90,7 @@ func (l *lockedBuffer) events() []audit.Event {
 }
 
 type testServer struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *Server
 	addr    string
 	port    string
@@ -107,7 +107,7 @@ type testServer struct {
 // newTestServer starts a real server on a loopback port, with a real bbolt
 // store and key registry, a recording Pickup and an in-memory audit log.
 // mod may change the configuration before the server is built.
-func newTestServer(t *testing.T, mod ...func(*Config)) *testServer {
+func newTestServer(t testing.TB, mod ...func(*Config)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := bbolt.Open(filepath.Join(dir, "fileapi.db"), 0o600, &bbolt.Options{Timeout: time.Second})
@@ -257,7 +257,7 @@ func (ts *testServer) auditActions(action string) []audit.Event {
 	return out
 }
 
-func eventually(t *testing.T, cond func() bool) {
+func eventually(t testing.TB, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {

@@ -534,7 +534,7 @@ func TestMetrics(t *testing.T) {
 	eventually(t, func() bool { return testutil.ToFloat64(ts.srv.metrics.downloadBytes) == 2 })
 }
 
-func newEd25519(t *testing.T) ssh.Signer {
+func newEd25519(t testing.TB) ssh.Signer {
 	t.Helper()
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	s, err := ssh.NewSignerFromKey(priv)

@@ -119,10 +119,30 @@ func pathErrReason(err error) error {
 	return err
 }
 
+// socketAddr returns the address to bind or dial for the socket file at
+// path. A unix socket address holds at most 107 bytes; a deeper data
+// directory is reached by a path relative to the working directory when
+// that one is short enough.
+func socketAddr(path string) string {
+	const max = 100
+	if len(path) <= max {
+		return path
+	}
+	abs, err1 := filepath.Abs(path)
+	wd, err2 := os.Getwd()
+	if err1 != nil || err2 != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, abs); err == nil && len(rel) < len(path) {
+		return rel
+	}
+	return path
+}
+
 // callServer sends inv to the server listening on sock. ok is false when
 // no server answers (no socket, or a stale one): the caller runs locally.
 func callServer(sock string, inv *invocation) (resp adminResponse, ok bool, err error) {
-	conn, err := net.DialTimeout("unix", sock, 2*time.Second)
+	conn, err := net.DialTimeout("unix", socketAddr(sock), 2*time.Second)
 	if err != nil {
 		return resp, false, nil
 	}
@@ -157,14 +177,14 @@ type adminServer struct {
 // server runs here (bbolt's lock normally says so before we get here).
 func listenAdmin(dataDir string, e *env, log *slog.Logger) (*adminServer, error) {
 	sock := filepath.Join(dataDir, socketName)
-	if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
+	if c, err := net.DialTimeout("unix", socketAddr(sock), time.Second); err == nil {
 		c.Close()
 		return nil, fmt.Errorf("another fileapi server answers on %s", sock)
 	}
 	if err := os.Remove(sock); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("cannot remove stale admin socket: %w", err)
 	}
-	ln, err := net.Listen("unix", sock)
+	ln, err := net.Listen("unix", socketAddr(sock))
 	if err != nil {
 		return nil, fmt.Errorf("admin socket: %w", err)
 	}

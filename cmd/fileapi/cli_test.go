@@ -10,6 +10,7 @@ import (
 )
 
 func TestUsageErrorsExit2WithOneLine(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tests := []struct {
 		args []string
@@ -48,6 +49,7 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 }
 
 func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, c := range commands {
 		args := append(strings.Fields(c.name), "--help")
@@ -65,12 +67,14 @@ func TestEveryCommandHasHelp(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	if out := mustRun(t, t.TempDir(), "version"); !strings.HasPrefix(out, "fileapi ") {
 		t.Fatalf("version printed %q", out)
 	}
 }
 
 func TestAdminCommandsNeedAnExistingDataDir(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r := fileapi(t, dir, "", "merchant", "list", "--data", "nowhere")
 	if r.code != 1 || !strings.Contains(r.stderr, "the data directory nowhere does not exist") {
@@ -82,6 +86,7 @@ func TestAdminCommandsNeedAnExistingDataDir(t *testing.T) {
 }
 
 func TestDataDirFromEnvironment(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "envdata")
 	os.Mkdir(data, 0o700)
@@ -140,6 +145,7 @@ func stable(s string) string {
 }
 
 func TestAdminCommandsSameWithAndWithoutServer(t *testing.T) {
+	t.Parallel()
 	// Without a server: the CLI opens the store itself.
 	dirA := t.TempDir()
 	dataA := filepath.Join(dirA, "data")
@@ -200,6 +206,7 @@ func TestAdminCommandsSameWithAndWithoutServer(t *testing.T) {
 }
 
 func TestStaleSocketDoesNotBreakTheCLI(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	srv := startTestServer(t, data)
@@ -220,6 +227,7 @@ func TestStaleSocketDoesNotBreakTheCLI(t *testing.T) {
 }
 
 func TestSecondServerOnSameDataDirIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	startTestServer(t, data)

@@ -101,6 +101,13 @@ func runMerchantAdd(inv *invocation) error {
 	if !keys.ValidMerchantID(id) {
 		return fmt.Errorf("invalid merchant ID %q: use 3 to 32 of a-z, 0-9, _ and -, starting with a letter or digit", id)
 	}
+	// keys checks the identifier's shape; its check digits need package
+	// formats, which keys must not import.
+	if ics := inv.opts.ICS; ics != "" {
+		if err := formats.ValidateCreditorID(ics); err != nil {
+			return fmt.Errorf("--ics %s: %v", ics, err)
+		}
+	}
 	// Check the common mistakes first, to name them plainly; AddMerchant
 	// enforces the same rules in its transaction.
 	if _, err := reg.Merchant(id); err == nil {

@@ -57,6 +57,7 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestConfigPrecedenceFlagOverFileOverDefault(t *testing.T) {
+	t.Parallel()
 	p := writeConfig(t, `{"sftp_addr": ":3022", "http_addr": "127.0.0.1:9000", "limits": {"max_file_size": "1MiB", "idle_timeout": "1m"}, "fees": {"SDD": 25}}`)
 	c, err := parseServe(t, "--config", p, "--sftp-addr", ":4022", "--fee", "REB=7")
 	if err != nil {
@@ -77,6 +78,7 @@ func TestConfigPrecedenceFlagOverFileOverDefault(t *testing.T) {
 }
 
 func TestExampleConfigIsValidAndComplete(t *testing.T) {
+	t.Parallel()
 	c, err := parseServe(t, "--config", "../../fileapi.example.json")
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +100,7 @@ func TestExampleConfigIsValidAndComplete(t *testing.T) {
 }
 
 func TestConfigErrorsNameTheField(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		body string
 		want string
@@ -135,6 +138,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 }
 
 func TestParseSize(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want int64
@@ -158,6 +162,7 @@ func TestParseSize(t *testing.T) {
 
 // The binary stops at start with the one-line error naming the field.
 func TestServeRefusesABadConfigFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := writeConfig(t, `{"limits": {"max_file_size": "0"}}`)
 	r := fileapi(t, dir, "", "serve", "--config", p, "--data", filepath.Join(dir, "data"))

@@ -37,6 +37,8 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		printMainUsage(stdout)
 		return exitOK
+	case "-version", "--version":
+		args = []string{"version"}
 	}
 	c, rest := findCommand(args)
 	if c == nil {

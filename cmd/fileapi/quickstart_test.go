@@ -49,6 +49,7 @@ func readmeQuickstart(t *testing.T) [][]string {
 // the kernel picks, the sftp port follows, and OpenSSH's known_hosts is a
 // temporary file rather than the user's own.
 func TestQuickstartFollowsTheREADME(t *testing.T) {
+	t.Parallel()
 	blocks := readmeQuickstart(t)
 	if len(blocks) != 4 {
 		t.Fatalf("expected 4 code blocks in the Quickstart (make run; setup; sftp session; next steps), got %d: %q", len(blocks), blocks)

@@ -11,6 +11,7 @@ import (
 // The README's quickstart sample must be a valid PAYMENTS file for the
 // quickstart merchant, whatever the day the README is followed.
 func TestQuickstartSampleIsValid(t *testing.T) {
+	t.Parallel()
 	f, err := os.Open("../../testdata/quickstart/payments.csv")
 	if err != nil {
 		t.Fatal(err)

@@ -90,8 +90,8 @@ func runServe(inv *invocation) error {
 
 // startServer creates the data directory and what it holds, opens the
 // store and starts every listener and the scheduler.
-func startServer(cfg *Config, log *slog.Logger) (s *server, err error) {
-	s = &server{cfg: cfg, log: log}
+func startServer(cfg *Config, log *slog.Logger) (_ *server, err error) {
+	s := &server{cfg: cfg, log: log}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the data directory: %v", err)
 	}

@@ -87,6 +87,7 @@ func metric(body, name string) float64 {
 }
 
 func TestHealthAndMetricsFollowRealTraffic(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	srv := startTestServer(t, data)
@@ -145,6 +146,7 @@ func TestHealthAndMetricsFollowRealTraffic(t *testing.T) {
 }
 
 func TestHealthIs503WhenStopping(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	srv := startTestServer(t, data, "--shutdown-grace", "3s")
@@ -168,6 +170,7 @@ func TestHealthIs503WhenStopping(t *testing.T) {
 }
 
 func TestSIGTERMLetsARunningUploadFinish(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	srv := startTestServer(t, data, "--shutdown-grace", "10s")
@@ -219,6 +222,7 @@ func TestSIGTERMLetsARunningUploadFinish(t *testing.T) {
 }
 
 func TestHostKeysMatchWhatClientsSeeAndSurviveRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	srv := startTestServer(t, data)
@@ -274,6 +278,7 @@ func TestHostKeysMatchWhatClientsSeeAndSurviveRestart(t *testing.T) {
 }
 
 func TestServeCreatesItsDataDirectory(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "fresh", "data")
 	startTestServer(t, data)
