@@ -113,6 +113,20 @@ func TestHealthAndMetricsFollowRealTraffic(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// A valid payments file: picked up, acknowledged, counted by batch.
+	sample, err := os.ReadFile("../../testdata/quickstart/payments.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := c.Create("/in/payments.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf.Write(sample)
+	if err := pf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, filepath.Join(data, "merchants", "acme", "out", "payments.ack"), 5*time.Second, srv)
 	// A failed login too.
 	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
 	ss, _ := ssh.NewSignerFromKey(stranger)
@@ -135,8 +149,14 @@ func TestHealthAndMetricsFollowRealTraffic(t *testing.T) {
 	}{
 		{"fileapi_sftp_connections_total", metric(before, "fileapi_sftp_connections_total") + 2},
 		{"fileapi_auth_failures_total", metric(before, "fileapi_auth_failures_total") + 1},
-		{`fileapi_uploads_total{outcome="complete"}`, 1},
-		{"fileapi_upload_bytes_total", float64(len(payload))},
+		{`fileapi_uploads_total{outcome="complete"}`, 2},
+		{"fileapi_upload_bytes_total", float64(len(payload) + len(sample))},
+		{`fileapi_pickups_total{outcome="acknowledged"}`, 1},
+		{"fileapi_ack_latency_seconds_count", 1},
+		{`fileapi_job_runs_total{job="process",outcome="ok"}`, 1},
+	}
+	if n := max(metric(after, `fileapi_batches{status="ACKNOWLEDGED"}`), 0) + max(metric(after, `fileapi_batches{status="PROCESSED"}`), 0); n < 1 {
+		t.Errorf("fileapi_batches counts no acknowledged or processed batch:\n%s", after)
 	}
 	for _, ch := range checks {
 		if got := metric(after, ch.name); got < ch.min {
