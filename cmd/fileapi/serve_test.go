@@ -313,3 +313,39 @@ func TestServeCreatesItsDataDirectory(t *testing.T) {
 		}
 	}
 }
+
+// The config file's settings reach the running parts: a file size limit
+// set in the file refuses a bigger upload.
+func TestConfigFileReachesTheSFTPServer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	cfg := filepath.Join(dir, "fileapi.json")
+	os.WriteFile(cfg, []byte(`{"sftp_addr": ":1", "limits": {"max_file_size": "1KiB"}, "mode": "production"}`), 0o600)
+	// --sftp-addr from startServerIn wins over the file's ":1".
+	srv := startTestServer(t, data, "--config", cfg)
+	if !strings.Contains(srv.logText(), `"mode":"production"`) {
+		t.Fatalf("mode from the file not applied:\n%s", srv.logText())
+	}
+	signer := merchantWithKey(t, dir, data, "acme")
+	_, c := sftpClient(t, srv.sftpAddr, "acme", signer, nil)
+	small, err := c.Create("/in/small.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := small.Write(make([]byte, 1000)); err != nil {
+		t.Fatalf("1000 bytes under a 1 KiB limit: %v", err)
+	}
+	if err := small.Close(); err != nil {
+		t.Fatal(err)
+	}
+	big, err := c.Create("/in/big.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, werr := big.Write(make([]byte, 4096))
+	cerr := big.Close()
+	if werr == nil && cerr == nil {
+		t.Fatal("a 4 KiB upload passed a 1 KiB limit")
+	}
+}
