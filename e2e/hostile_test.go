@@ -3,10 +3,12 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The hostile-client suite: requests a merchant's client can send but
@@ -273,6 +275,68 @@ func TestFolderRulesGiveClearStatuses(t *testing.T) {
 		t.Errorf("reading out/report.csv: %s", d.code())
 	}
 	r.must(t, fxpClose, str(hd))
+	if s := strayFiles(t, h.data); len(s) > 0 {
+		t.Errorf("stray files: %v", s)
+	}
+}
+
+// TestMalformedPacketsEndTheSessionNotTheServer: packet lengths of 4 GiB,
+// 0 and cut short, unknown packet types and garbage after the hello end
+// (at worst) that one session; nothing piles up and everyone else goes on.
+func TestMalformedPacketsEndTheSessionNotTheServer(t *testing.T) {
+	h := newHostileSetup(t)
+	time.Sleep(200 * time.Millisecond)
+	base := h.srv.metric("go_goroutines")
+	garbage := [][]byte{
+		{0xff, 0xff, 0xff, 0xff, fxpOpen},                              // claims 4 GiB
+		{0, 0, 0, 0},                                                   // empty packet
+		{0, 0, 0, 100, fxpOpen, 0, 0, 0, 1},                            // cut short, then EOF
+		cat(u32(9), []byte{0xee}, u32(7), u32(0xffffffff)),             // unknown type
+		cat(u32(13), []byte{fxpOpen}, u32(1), u32(0x7fffffff), u32(0)), // string longer than the packet
+		bytes.Repeat([]byte{0x41}, 70000),                              // text, not packets
+	}
+	for i, g := range garbage {
+		conn, err := dialSSH(h.srv.sftpAddr, h.alpha.id, h.alpha.signer)
+		if err != nil {
+			t.Fatalf("case %d: login: %v", i, err)
+		}
+		r := newRawSFTP(t, conn)
+		r.ch.Write(g)
+		r.ch.CloseWrite()
+		// The server answers what it can and ends the session; reading
+		// until EOF must not hang.
+		done := make(chan struct{})
+		go func() {
+			io.Copy(io.Discard, r.ch)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("case %d: session still open 10s after garbage", i)
+		}
+		conn.Close()
+	}
+	// Everyone else goes on: a normal client works.
+	c := sftpClient(t, h.srv.sftpAddr, h.alpha)
+	if _, err := c.ReadDir("out"); err != nil {
+		t.Fatalf("after malformed packets: %v", err)
+	}
+	c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		g := h.srv.metric("go_goroutines")
+		if g <= base+5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines %v, was %v before the malformed sessions", g, base)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !h.srv.alive() {
+		t.Fatalf("server died:\n%s", h.srv.logText())
+	}
 	if s := strayFiles(t, h.data); len(s) > 0 {
 		t.Errorf("stray files: %v", s)
 	}

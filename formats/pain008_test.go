@@ -485,6 +485,19 @@ func TestPain008Codes(t *testing.T) {
 		{"text in a complex element", "", "<PmtTpInf>", "<PmtTpInf>oops", Options{}, CodeXMLStructure, "PmtInf[1]/PmtTpInf", "oops"},
 		{"element in a value", "", "<PmtMtd>DD</PmtMtd>", "<PmtMtd>DD<X/></PmtMtd>", Options{}, CodeXMLStructure, "PmtInf[1]/PmtMtd/X", "<X/>"},
 		{"foreign namespace element", "", "<ChrgBr>SLEV</ChrgBr>", `<ChrgBr>SLEV</ChrgBr><x:Note xmlns:x="urn:other">x</x:Note>`, Options{}, CodeXMLStructure, "PmtInf[1]/Note", "<x:Note"},
+		{"choice with two", "", "<IBAN>DE21500500009876543210</IBAN>", "<IBAN>DE21500500009876543210</IBAN><Othr><Id>1</Id></Othr>", Options{}, CodeXMLStructure, tx2 + "DbtrAcct/Id/Othr", "<Othr><Id>1</Id>"},
+		{"choice with none", "", "<IBAN>DE21500500009876543210</IBAN>", "", Options{}, CodeXMLStructure, tx2 + "DbtrAcct/Id", "</Id>\n        </DbtrAcct>\n      </DrctDbtTxInf>\n    </PmtInf>"},
+		{"control sum not a number", "", "<CtrlSum>89.99</CtrlSum>\n      <InitgPty>", "<CtrlSum>8,99</CtrlSum>\n      <InitgPty>", Options{}, CodeInvalidAmount, "GrpHdr/CtrlSum", "8,99"},
+		{"control sum negative", "", "<CtrlSum>89.99</CtrlSum>\n      <InitgPty>", "<CtrlSum>-89.99</CtrlSum>\n      <InitgPty>", Options{}, CodeInvalidAmount, "GrpHdr/CtrlSum", "-89.99"},
+		{"control sum too many digits", "", "<CtrlSum>89.99</CtrlSum>\n      <InitgPty>", "<CtrlSum>1234567890123456789</CtrlSum>\n      <InitgPty>", Options{}, CodeInvalidAmount, "GrpHdr/CtrlSum", "12345678901"},
+		{"control sum too large for SEPA", "", "<CtrlSum>89.99</CtrlSum>\n      <InitgPty>", "<CtrlSum>1234567890123456.5</CtrlSum>\n      <InitgPty>", Options{}, CodeInvalidAmount, "GrpHdr/CtrlSum", "12345678901"},
+		{"control sum with spaces ok", "", "<CtrlSum>89.99</CtrlSum>\n      <InitgPty>", "<CtrlSum> 89.99\n</CtrlSum>\n      <InitgPty>", Options{}, "", "", ""},
+		{"count not a number", "", "<NbOfTxs>2</NbOfTxs>\n      <CtrlSum>89.99</CtrlSum>\n      <InitgPty>", "<NbOfTxs>two</NbOfTxs>\n      <CtrlSum>89.99</CtrlSum>\n      <InitgPty>", Options{}, CodeInvalidValue, "GrpHdr/NbOfTxs", "two"},
+		{"creation hour 25", "", "<CreDtTm>2026-11-27T09:14:03</CreDtTm>", "<CreDtTm>2026-11-27T25:14:03</CreDtTm>", Options{}, CodeInvalidDate, "GrpHdr/CreDtTm", "<CreDtTm>"},
+		{"creation offset 15h", "", "<CreDtTm>2026-11-27T09:14:03</CreDtTm>", "<CreDtTm>2026-11-27T09:14:03+15:00</CreDtTm>", Options{}, CodeInvalidDate, "GrpHdr/CreDtTm", "<CreDtTm>"},
+		{"creation empty fraction", "", "<CreDtTm>2026-11-27T09:14:03</CreDtTm>", "<CreDtTm>2026-11-27T09:14:03.Z</CreDtTm>", Options{}, CodeInvalidDate, "GrpHdr/CreDtTm", "<CreDtTm>"},
+		{"creation in UTC ok", "", "<CreDtTm>2026-11-27T09:14:03</CreDtTm>", "<CreDtTm>2026-11-27T09:14:03Z</CreDtTm>", Options{}, "", "", ""},
+		{"boolean", "", "<DtOfSgntr>2024-11-02</DtOfSgntr>", "<DtOfSgntr>2024-11-02</DtOfSgntr>\n<AmdmntInd>yes</AmdmntInd>", Options{}, CodeInvalidValue, tx2 + "DrctDbtTx/MndtRltdInf/AmdmntInd", "<AmdmntInd>"},
 		{"unknown attribute", "", "<PmtMtd>DD</PmtMtd>", `<PmtMtd foo="1">DD</PmtMtd>`, Options{}, CodeXMLStructure, "PmtInf[1]/PmtMtd", `foo="1"`},
 	}
 	for _, c := range cases {
@@ -1152,4 +1165,71 @@ func (c *p8Chunked) Read(p []byte) (int, error) {
 	n := copy(p[:min(len(p), c.chunk)], c.data)
 	c.data = c.data[n:]
 	return n, nil
+}
+
+// TestPain008TwoPmtInf: identifiers are unique across blocks, counts are
+// per block and for the whole file.
+func TestPain008TwoPmtInf(t *testing.T) {
+	base := p8Base("08")
+	start, end := strings.Index(base, "    <PmtInf>"), strings.Index(base, "  </CstmrDrctDbtInitn>")
+	block := base[start:end]
+	second := strings.NewReplacer("PAY-0001", "PAY-0003", "PAY-0002", "PAY-0004").Replace(block)
+	doc := base[:end] + second + base[end:]
+	doc = strings.Replace(doc, "<NbOfTxs>2</NbOfTxs>", "<NbOfTxs>4</NbOfTxs>", 1)
+	doc = strings.Replace(doc, "<CtrlSum>89.99</CtrlSum>", "<CtrlSum>179.98</CtrlSum>", 1)
+	_, issues := p8Validate(t, doc, Options{})
+	if len(issues) != 1 || issues[0].Code != CodeDuplicateRef || issues[0].Column != "PmtInf[2]/PmtInfId" {
+		t.Fatalf("want the second PmtInfId as duplicate:%s", fmtIssues(issues))
+	}
+	doc = strings.Replace(doc, "<PmtInfId>PMTINF-1</PmtInfId>", "<PmtInfId>PMTINF-2</PmtInfId>", 1)
+	s, issues := p8Validate(t, doc, Options{})
+	if len(issues) != 0 || s.Lines != 4 || s.Total != 17998 {
+		t.Fatalf("summary %+v:%s", s, fmtIssues(issues))
+	}
+	// An end-to-end id of block 1 reused in block 2.
+	dup := strings.Replace(doc, "PAY-0004", "PAY-0002", 1)
+	_, issues = p8Validate(t, dup, Options{})
+	if len(issues) != 1 || issues[0].Code != CodeDuplicateRef || issues[0].Column != "PmtInf[2]/DrctDbtTxInf[2]/PmtId/EndToEndId" ||
+		!strings.Contains(issues[0].Message, "transaction 2") {
+		t.Fatalf("want duplicate end-to-end id:%s", fmtIssues(issues))
+	}
+	// The group count is over both blocks.
+	bad := strings.Replace(doc, "<NbOfTxs>4</NbOfTxs>", "<NbOfTxs>2</NbOfTxs>", 1)
+	_, issues = p8Validate(t, bad, Options{})
+	if len(issues) != 1 || issues[0].Code != CodeCountMismatch || issues[0].Column != "GrpHdr/NbOfTxs" {
+		t.Fatalf("want group count mismatch:%s", fmtIssues(issues))
+	}
+}
+
+// TestPain008SchemaLoader: a schema using a construct the loader does not
+// know fails to load instead of being half understood.
+func TestPain008SchemaLoader(t *testing.T) {
+	const head = `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t"><xs:element name="Document" type="Document"/>`
+	cases := map[string]string{
+		"no Document":       `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"/>`,
+		"unknown type":      head + `<xs:complexType name="Document"><xs:sequence><xs:element name="A" type="Nope"/></xs:sequence></xs:complexType></xs:schema>`,
+		"nested group":      head + `<xs:complexType name="Document"><xs:sequence><xs:element name="A" type="xs:string"/><xs:choice><xs:element name="B" type="xs:string"/></xs:choice></xs:sequence></xs:complexType></xs:schema>`,
+		"two models":        head + `<xs:complexType name="Document"><xs:sequence/><xs:choice/></xs:complexType></xs:schema>`,
+		"unsupported base":  head + `<xs:complexType name="Document"><xs:sequence><xs:element name="A" type="T"/></xs:sequence></xs:complexType><xs:simpleType name="T"><xs:restriction base="xs:gYear"/></xs:simpleType></xs:schema>`,
+		"bad pattern":       head + `<xs:complexType name="Document"><xs:sequence><xs:element name="A" type="T"/></xs:sequence></xs:complexType><xs:simpleType name="T"><xs:restriction base="xs:string"><xs:pattern value="[a-"/></xs:restriction></xs:simpleType></xs:schema>`,
+		"bad maxOccurs":     head + `<xs:complexType name="Document"><xs:sequence><xs:element name="A" type="xs:string" maxOccurs="many"/></xs:sequence></xs:complexType></xs:schema>`,
+		"duplicate element": head + `<xs:complexType name="Document"><xs:sequence><xs:element name="A" type="xs:string"/><xs:element name="A" type="xs:string"/></xs:sequence></xs:complexType></xs:schema>`,
+		"any with elements": head + `<xs:complexType name="Document"><xs:sequence><xs:element name="A" type="xs:string"/><xs:any/></xs:sequence></xs:complexType></xs:schema>`,
+		"not XML":           `<xs:schema`,
+	}
+	for name, xsd := range cases {
+		if _, err := loadP8Model([]byte(xsd)); err == nil {
+			t.Errorf("%s: loaded", name)
+		}
+	}
+	ok := head + `<xs:complexType name="Document"><xs:sequence><xs:element name="A" type="T" minOccurs="0" maxOccurs="unbounded"/></xs:sequence></xs:complexType>` +
+		`<xs:simpleType name="T"><xs:restriction base="xs:string"><xs:length value="2"/></xs:restriction></xs:simpleType></xs:schema>`
+	m, err := loadP8Model([]byte(ok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := m.root.typ.kids[0]
+	if m.ns != "urn:t" || a.min != 0 || a.max != -1 || a.typ.simple.minLen != 2 || a.typ.simple.maxLen != 2 {
+		t.Errorf("model %+v, A %+v %+v", m, a, a.typ.simple)
+	}
 }
