@@ -1233,3 +1233,31 @@ func TestPain008SchemaLoader(t *testing.T) {
 		t.Errorf("model %+v, A %+v %+v", m, a, a.typ.simple)
 	}
 }
+
+// TestPain008Concurrent: validations share only the read-only schema
+// models and rule tree (go test -race checks it).
+func TestPain008Concurrent(t *testing.T) {
+	done := make(chan []Issue)
+	for i := range 4 {
+		go func() {
+			doc := p8Base([]string{"02", "08"}[i%2])
+			if i >= 2 {
+				doc = strings.Replace(doc, "PAY-0002", "PAY-0001", 1)
+			}
+			_, issues, _ := validatePain008(strings.NewReader(doc), Options{})
+			done <- issues
+		}()
+	}
+	dups := 0
+	for range 4 {
+		for _, is := range <-done {
+			if is.Code != CodeDuplicateRef {
+				t.Errorf("unexpected %+v", is)
+			}
+			dups++
+		}
+	}
+	if dups != 2 {
+		t.Errorf("%d duplicates, want 2", dups)
+	}
+}
