@@ -20,6 +20,7 @@ import (
 
 	"fileapi/audit"
 	"fileapi/formats"
+	"fileapi/keys"
 	"fileapi/sftpd"
 )
 
@@ -60,7 +61,16 @@ func (s *Service) Pickup(merchant, name string) error {
 		Original:  filepath.Join("originals", "tmp", id),
 	}
 	rec.InDev, rec.InIno, rec.InMtime = identity(fi)
+	already := false
 	err = s.update(func(tx *wtx) error {
+		// The same upload handed over twice (sftpd and the start-up scan
+		// of in/ racing, or a client retrying): one pick-up only.
+		if id := tx.Bucket(bInNames).Get(mkey(merchant, []byte(name))); id != nil {
+			if prev, err := getBatch(tx.Tx, string(id)); err == nil && s.sameUpload(fi, prev) {
+				already = true
+				return nil
+			}
+		}
 		if err := setStatus(tx, rec, StatusReceived); err != nil {
 			return err
 		}
@@ -75,9 +85,14 @@ func (s *Service) Pickup(merchant, name string) error {
 		}
 		return tx.Bucket(bInNames).Put(mkey(merchant, []byte(name)), []byte(id))
 	})
-	if err != nil {
+	if err != nil || already {
 		os.Remove(tmp)
+	}
+	if err != nil {
 		return fmt.Errorf("batch: recording the pick-up: %w", err)
+	}
+	if already {
+		return nil
 	}
 	s.enqueue(merchant, id, time.Now())
 	return nil
@@ -209,6 +224,9 @@ func (s *Service) intake(it intakeItem) error {
 		return nil
 	}
 	m, err := s.cfg.Keys.Merchant(rec.Merchant)
+	if err != nil && !errors.Is(err, keys.ErrNotFound) {
+		return err // the store, not the merchant: retry at the next start
+	}
 	var issues []formats.Issue
 	var sum formats.Summary
 	orig := filepath.Join(s.cfg.DataDir, rec.Original)

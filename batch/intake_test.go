@@ -162,3 +162,28 @@ func TestIntakeSameNameRaceKeepsNewFile(t *testing.T) {
 		t.Fatalf("the newer upload was removed or changed: %v", err)
 	}
 }
+
+// The same upload handed over twice is picked up once.
+func TestPickupIsIdempotentPerUpload(t *testing.T) {
+	e := newEnv(t, "2026-11-27 10:00")
+	release := make(chan struct{})
+	e.svc.setHook(func(p string) error {
+		if p == "intake:decide" {
+			<-release
+		}
+		return nil
+	})
+	e.put("a.csv", payments(pay{ref: "A1", amount: "1.00"}))
+	if err := e.svc.Pickup(acme, "a.csv"); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	e.waitOut("a.ack")
+	sleepMs(50)
+	if list, _ := e.svc.Batches(acme); len(list) != 1 {
+		t.Fatalf("%d batches for one upload", len(list))
+	}
+	if _, err := os.Stat(e.outPath("a.err")); err == nil {
+		t.Fatal("a second pick-up of the same upload was answered")
+	}
+}

@@ -286,7 +286,9 @@ func (h *handler) openUpload(r *sftp.Request) (*upload, error) {
 		h.c.transfers.Add(-1)
 		return nil, h.mapErr("upload", v, err)
 	}
-	return &upload{h: h, v: v, f: f, tmp: tmp}, nil
+	u := &upload{h: h, v: v, f: f, tmp: tmp}
+	h.c.recent.open(u)
+	return u, nil
 }
 
 func randomHex(n int) string {
@@ -367,6 +369,7 @@ func (u *upload) Close() error {
 func (u *upload) finish() error {
 	h := u.h
 	defer h.c.endTransfer()
+	defer h.c.recent.closed(u)
 	u.mu.Lock()
 	failed, transferErr, size := u.failed, u.transferErr, u.size
 	u.mu.Unlock()
@@ -577,6 +580,17 @@ func (h *handler) stat(v vpath) (os.FileInfo, error) {
 	if v.name == "" {
 		return dirInfo(v), nil
 	}
+	// pkg/sftp turns FSTAT on a handle into a STAT of its path: a file
+	// this connection is uploading is described by the upload, whose
+	// data is still under a hidden name.
+	if v.dir == "in" {
+		if u := h.c.recent.uploading(v.name); u != nil {
+			u.mu.Lock()
+			size := u.size
+			u.mu.Unlock()
+			return fileInfo{name: v.name, size: size, mode: 0o640, mtime: h.s.cfg.Now()}, nil
+		}
+	}
 	fi, err := h.root.Lstat(v.disk())
 	if err == nil && fi.Mode().IsRegular() {
 		return fileInfo{name: v.name, size: fi.Size(), mode: 0o640, mtime: fi.ModTime()}, nil
@@ -669,14 +683,35 @@ func (l listerAt) ListAt(dst []os.FileInfo, off int64) (int, error) {
 // uploaded into in/, so that stat and setstat right after close succeed
 // even once batch has removed the file.
 type recentUploads struct {
-	mu    sync.Mutex
-	max   int
-	order []string
-	m     map[string]fileInfo
+	mu         sync.Mutex
+	max        int
+	order      []string
+	m          map[string]fileInfo
+	inProgress map[string]*upload // uploads in progress, by name (latest opened)
 }
 
 func newRecentUploads(max int) *recentUploads {
-	return &recentUploads{max: max, m: map[string]fileInfo{}}
+	return &recentUploads{max: max, m: map[string]fileInfo{}, inProgress: map[string]*upload{}}
+}
+
+func (r *recentUploads) open(u *upload) {
+	r.mu.Lock()
+	r.inProgress[u.v.name] = u
+	r.mu.Unlock()
+}
+
+func (r *recentUploads) closed(u *upload) {
+	r.mu.Lock()
+	if r.inProgress[u.v.name] == u {
+		delete(r.inProgress, u.v.name)
+	}
+	r.mu.Unlock()
+}
+
+func (r *recentUploads) uploading(name string) *upload {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inProgress[name]
 }
 
 func (r *recentUploads) put(fi fileInfo) {

@@ -583,3 +583,31 @@ func TestDownloadAudited(t *testing.T) {
 		t.Fatalf("download audit = %+v", d)
 	}
 }
+
+// TestFstatDuringUpload: FSTAT on an upload's handle describes the upload
+// (its data is still under a hidden name).
+func TestFstatDuringUpload(t *testing.T) {
+	ts := newTestServer(t)
+	acme := ts.addMerchant("acme")
+	c := ts.sftp(acme, sftp.UseFstat(true))
+	f, err := c.Create("/in/pay.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("12345")); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Size() != 5 {
+		t.Fatalf("fstat during upload: %v, %v", fi, err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		t.Fatalf("fsetstat during upload: %v", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := c.Stat("/in/pay.txt"); err != nil || fi.Size() != 5 {
+		t.Fatalf("stat after upload: %v, %v", fi, err)
+	}
+}
