@@ -7,7 +7,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 RACE_PKGS := ./sftpd/... ./keys/... ./batch/... ./audit/...
 FUZZTIME  ?= 10s
 
-.PHONY: build run test test-unit test-race fuzz-short bench lint clean
+.PHONY: build run test test-unit test-race fuzz-short bench bench-go bench-sftp lint clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/fileapi
@@ -34,8 +34,15 @@ fuzz-short:
 	  done; \
 	done
 
-bench:
+# All benchmarks: the Go ones, then SFTP against OpenSSH (bench/run.sh;
+# BENCH_QUICK=1 for a run of minutes). Not part of `make test`.
+bench: bench-go bench-sftp
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+bench-sftp:
+	./bench/run.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

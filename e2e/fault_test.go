@@ -87,6 +87,7 @@ func TestFullDiskFailsTheUploadAndAcknowledgesNothing(t *testing.T) {
 }
 
 func TestSecondServerOnTheSameDataFailsClearly(t *testing.T) {
+	t.Parallel() // mostly waiting: overlaps with the others
 	data := filepath.Join(t.TempDir(), "data")
 	first := startServer(t, data)
 	start := time.Now()
@@ -113,6 +114,7 @@ func TestSecondServerOnTheSameDataFailsClearly(t *testing.T) {
 // any process holding the store's lock (a backup tool, a stuck admin
 // command) stops serve from starting, with a sentence saying so.
 func TestStoreLockedByAnotherProgramFailsClearly(t *testing.T) {
+	t.Parallel() // mostly waiting: overlaps with the others
 	data := filepath.Join(t.TempDir(), "data")
 	startServer(t, data).stop() // creates the store
 	f, err := os.OpenFile(filepath.Join(data, "fileapi.db"), os.O_RDWR, 0)
@@ -139,6 +141,7 @@ func TestStoreLockedByAnotherProgramFailsClearly(t *testing.T) {
 }
 
 func TestBrokenUploadsGetAnErr(t *testing.T) {
+	t.Parallel() // mostly waiting: overlaps with the others
 	data := filepath.Join(t.TempDir(), "data")
 	srv := startServer(t, data)
 	m := addMerchant(t, data, "acme")

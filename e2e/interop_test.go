@@ -223,6 +223,7 @@ func countPickups(t *testing.T, data, merchantID string) int {
 // posix-rename@openssh.com and with plain SFTPv3 RENAME; then the client
 // sets times on it. Each upload gives exactly one pick-up and one .ack.
 func TestWinSCPStyleUploadIsPickedUpOnce(t *testing.T) {
+	t.Parallel() // mostly waiting: overlaps with the others
 	data := filepath.Join(t.TempDir(), "data")
 	srv := startServer(t, data)
 	m := addMerchant(t, data, "winscp")

@@ -221,6 +221,7 @@ func TestStalledDownloadsNeitherLeakNorBlockShutdown(t *testing.T) {
 }
 
 func TestSlowHandshakesAreCut(t *testing.T) {
+	t.Parallel() // mostly waiting: overlaps with the others
 	data := filepath.Join(t.TempDir(), "data")
 	srv := startServer(t, data, "--handshake-timeout", "2s")
 	m := addMerchant(t, data, "acme")
@@ -288,6 +289,7 @@ func TestSlowHandshakesAreCut(t *testing.T) {
 }
 
 func TestParallelFailedLoginsBanTheAddress(t *testing.T) {
+	t.Parallel() // mostly waiting: overlaps with the others
 	data := filepath.Join(t.TempDir(), "data")
 	srv := startServer(t, data, "--ban-threshold", "10", "--ban-window", "5m", "--ban-duration", "6s")
 	m := addMerchant(t, data, "acme")

@@ -563,3 +563,31 @@ func TestExpiryClosesLiveSession(t *testing.T) {
 		t.Fatal("session of an expired key still open")
 	}
 }
+
+// TestKeySourceRestriction: a key registered with from="..." logs in only
+// from those addresses.
+func TestKeySourceRestriction(t *testing.T) {
+	ts := newTestServer(t)
+	if _, err := ts.reg.AddMerchant(mustMerchant("acme")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		from string
+		ok   bool
+	}{{"10.0.0.0/8,192.0.2.1", false}, {"10.0.0.0/8,127.0.0.0/8", true}, {"127.0.0.1", true}} {
+		t.Run(tc.from, func(t *testing.T) {
+			signer := newEd25519(t)
+			line := `from="` + tc.from + `" ` + string(ssh.MarshalAuthorizedKey(signer.PublicKey()))
+			if _, err := ts.reg.AddKey("acme", []byte(line), time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			c, err := ts.dial("acme", ssh.PublicKeys(signer))
+			if (err == nil) != tc.ok {
+				t.Fatalf("login from 127.0.0.1 with from=%q: %v, want ok=%v", tc.from, err, tc.ok)
+			}
+			if c != nil {
+				c.Close()
+			}
+		})
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"net/http/pprof"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,5 +52,13 @@ func newHTTPServer(reg *prometheus.Registry, health http.Handler) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", health)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// FILEAPI_PPROF=1 adds Go's profiler endpoints, for the SFTP benchmark
+	// (bench/run.sh) and for support diagnosing a slow server. Off by
+	// default: profiles reveal code paths and cost CPU while they run.
+	if os.Getenv("FILEAPI_PPROF") == "1" {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }
