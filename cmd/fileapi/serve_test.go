@@ -349,3 +349,28 @@ func TestConfigFileReachesTheSFTPServer(t *testing.T) {
 		t.Fatal("a 4 KiB upload passed a 1 KiB limit")
 	}
 }
+
+// Revoking a key with the CLI closes the sessions it opened: the command
+// runs inside the server, on the registry sftpd watches.
+func TestKeysRevokeClosesLiveSessions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	srv := startTestServer(t, data)
+	signer := merchantWithKey(t, dir, data, "acme")
+	conn, c := sftpClient(t, srv.sftpAddr, "acme", signer, nil)
+	if _, err := c.ReadDir("/out"); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() { conn.Wait(); close(closed) }()
+	mustRun(t, dir, "keys", "revoke", ssh.FingerprintSHA256(signer.PublicKey()), "--data", data)
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session of a revoked key is still open after 5 s")
+	}
+	if _, err := ssh.Dial("tcp", srv.sftpAddr, &ssh.ClientConfig{User: "acme", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second}); err == nil {
+		t.Fatal("a revoked key logged in")
+	}
+}
