@@ -191,6 +191,16 @@ func TestPain008TxLevelCreditorID(t *testing.T) {
 	}
 }
 
+// TestPain008VersionHint: the other version's BIC element name is
+// explained, not just refused.
+func TestPain008VersionHint(t *testing.T) {
+	doc := strings.ReplaceAll(p8Base("08"), "BICFI>", "BIC>")
+	_, issues := p8Validate(t, doc, Options{})
+	if len(issues) != 2 || !strings.Contains(issues[0].Message, "where the BIC element is BICFI") {
+		t.Fatalf("want two hinted issues:%s", fmtIssues(issues))
+	}
+}
+
 // p8Today is the upload day of the tests.
 var p8Today = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 

@@ -591,3 +591,40 @@ func TestKeySourceRestriction(t *testing.T) {
 		})
 	}
 }
+
+// TestShutdownDeadlineCutsTransfers: transfers still open when the
+// shutdown context ends are cut, discarded and never picked up.
+func TestShutdownDeadlineCutsTransfers(t *testing.T) {
+	ts := newTestServer(t)
+	acme := ts.addMerchant("acme")
+	c := ts.sftp(acme)
+	f, err := c.Create("/in/pay.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("half")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := ts.srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("Shutdown took %v", d)
+	}
+	if err := f.Close(); err == nil {
+		t.Fatal("close after the shutdown deadline succeeded")
+	}
+	eventually(t, func() bool { return len(ts.auditActions("upload")) == 1 })
+	if up := ts.auditActions("upload")[0]; up.Outcome != outcomeAborted {
+		t.Fatalf("upload audit = %+v", up)
+	}
+	if got := ts.pickup.list(); len(got) != 0 {
+		t.Fatalf("pick-ups = %v", got)
+	}
+	if _, err := os.Stat(ts.disk("acme", "in/pay.csv")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("cut upload published")
+	}
+}

@@ -611,3 +611,33 @@ func TestFstatDuringUpload(t *testing.T) {
 		t.Fatalf("stat after upload: %v, %v", fi, err)
 	}
 }
+
+func TestOpenFilesLimit(t *testing.T) {
+	ts := newTestServer(t)
+	acme := ts.addMerchant("acme")
+	c := ts.sftp(acme)
+	ts.writeOut("acme", "r.ack", "r")
+	var open []*sftp.File
+	for i := 0; i < maxOpenFiles; i++ {
+		f, err := c.Open("/out/r.ack")
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		open = append(open, f)
+	}
+	if _, err := c.Open("/out/r.ack"); err == nil {
+		t.Fatal("open beyond the limit accepted")
+	}
+	if _, err := c.Create("/in/x.csv"); err == nil {
+		t.Fatal("upload beyond the limit accepted")
+	}
+	open[0].Close()
+	f, err := c.Open("/out/r.ack")
+	if err != nil {
+		t.Fatalf("open after closing one: %v", err)
+	}
+	f.Close()
+	for _, f := range open[1:] {
+		f.Close()
+	}
+}
