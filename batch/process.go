@@ -54,6 +54,11 @@ func collectionDate(requested, processingDay time.Time) time.Time {
 
 func (s *Service) process(ctx context.Context, asOf time.Time) error {
 	today := Date(asOf, s.loc)
+	// Outputs whose write failed (a full disk, say) are retried here, not
+	// only at the next start.
+	if err := s.flushOutbox(); err != nil {
+		return err
+	}
 	// A batch that fails (its original unreadable, say) is left for the
 	// next run and reported, but does not hold up the other batches.
 	failed := map[string]bool{}

@@ -203,3 +203,23 @@ func TestBrokenBatchDoesNotBlockOthers(t *testing.T) {
 	e.run("process")
 	e.waitOut("a.res")
 }
+
+// An output whose write failed is written by the next job run.
+func TestFailedOutputRetriedByTheJob(t *testing.T) {
+	e := newEnv(t, "2026-11-27 10:00")
+	crashAt(e.svc, "deliver:ack", 1)
+	e.put("a.csv", payments(pay{ref: "A1", amount: "1.00"}))
+	waitFor(t, func() bool {
+		l, _ := e.svc.Batches(acme)
+		return len(l) == 1 && l[0].Status == StatusAcknowledged
+	})
+	sleepMs(20)
+	if _, err := os.Stat(e.outPath("a.ack")); err == nil {
+		t.Fatal("a.ack written despite the failure")
+	}
+	e.run("process")
+	if out := e.waitOut("a.ack"); !strings.Contains(out, ";ACKNOWLEDGED;") {
+		t.Fatalf("a.ack = %q", out)
+	}
+	e.waitOut("a.res")
+}
