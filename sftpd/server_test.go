@@ -477,6 +477,14 @@ func TestHostKeysPersist(t *testing.T) {
 			t.Errorf("%s mode %v, want 0600", name, fi.Mode().Perm())
 		}
 	}
+	// A key left readable by others is tightened on load.
+	os.Chmod(dir+"/"+hostKeyDir+"/"+hostKeyEd25519, 0o644)
+	if _, err := LoadOrCreateHostKeys(dir); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(dir + "/" + hostKeyDir + "/" + hostKeyEd25519); fi.Mode().Perm() != 0o600 {
+		t.Errorf("loose host key left with mode %v", fi.Mode().Perm())
+	}
 	// The RSA host key never signs with SHA-1; and a client pinning the
 	// fingerprint reaches a server restarted on the same data.
 	if as, ok := first[1].(ssh.AlgorithmSigner); ok {
