@@ -221,5 +221,6 @@ func TestFailedOutputRetriedByTheJob(t *testing.T) {
 	if out := e.waitOut("a.ack"); !strings.Contains(out, ";ACKNOWLEDGED;") {
 		t.Fatalf("a.ack = %q", out)
 	}
+	waitGone(t, e.inPath("a.csv"))
 	e.waitOut("a.res")
 }
