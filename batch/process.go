@@ -54,6 +54,15 @@ func collectionDate(requested, processingDay time.Time) time.Time {
 
 func (s *Service) process(ctx context.Context, asOf time.Time) error {
 	today := Date(asOf, s.loc)
+	// Outputs whose write failed (a full disk, say) are retried here, not
+	// only at the next start.
+	if err := s.flushOutbox(); err != nil {
+		return err
+	}
+	// A batch that fails (its original unreadable, say) is left for the
+	// next run and reported, but does not hold up the other batches.
+	failed := map[string]bool{}
+	var errs []error
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -66,7 +75,7 @@ func (s *Service) process(ctx context.Context, asOf time.Time) error {
 				if err != nil {
 					return err
 				}
-				if !r.AcknowledgedAt.After(asOf) {
+				if !r.AcknowledgedAt.After(asOf) && !failed[r.FileID] {
 					rec = r
 					return nil
 				}
@@ -87,10 +96,18 @@ func (s *Service) process(ctx context.Context, asOf time.Time) error {
 			pday = rec.ProcessingDay
 		}
 		if err := s.processBatch(ctx, rec, pday); err != nil {
-			return fmt.Errorf("processing %s: %w", rec.FileID, err)
+			if ctx.Err() != nil {
+				return err
+			}
+			s.log.Error("processing a batch failed", "merchant", rec.Merchant, "file_id", rec.FileID, "err", err)
+			failed[rec.FileID] = true
+			errs = append(errs, fmt.Errorf("processing %s: %w", rec.FileID, err))
 		}
 	}
-	return s.settle(ctx, today)
+	if err := s.settle(ctx, today); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
 }
 
 // procState carries what processing one batch needs.

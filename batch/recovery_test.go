@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -169,4 +170,57 @@ func waitFor(t *testing.T, cond func() bool) {
 		sleepMs(5)
 	}
 	t.Fatal("condition not reached")
+}
+
+// A batch whose original cannot be read is reported and retried, and the
+// batches after it are processed meanwhile.
+func TestBrokenBatchDoesNotBlockOthers(t *testing.T) {
+	e := newEnv(t, "2026-11-27 10:00")
+	first := e.mustAck("a.csv", payments(pay{ref: "A1", amount: "1.00"}))
+	e.mustAck("b.csv", payments(pay{ref: "B1", amount: "2.00"}))
+	var orig string
+	_ = e.db.View(func(tx *bbolt.Tx) error {
+		r, err := getBatch(tx, first)
+		if err == nil {
+			orig = filepath.Join(e.dir, r.Original)
+		}
+		return err
+	})
+	hidden := orig + ".hidden"
+	if err := os.Rename(orig, hidden); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RunJob(t.Context(), "process", time.Time{}); err == nil || !strings.Contains(err.Error(), first) {
+		t.Fatalf("RunJob = %v, want an error naming %s", err, first)
+	}
+	e.waitOut("b.res")
+	if info, _ := e.svc.Batch(first); info.Status != StatusAcknowledged {
+		t.Fatalf("broken batch is %s", info.Status)
+	}
+	if err := os.Rename(hidden, orig); err != nil {
+		t.Fatal(err)
+	}
+	e.run("process")
+	e.waitOut("a.res")
+}
+
+// An output whose write failed is written by the next job run.
+func TestFailedOutputRetriedByTheJob(t *testing.T) {
+	e := newEnv(t, "2026-11-27 10:00")
+	crashAt(e.svc, "deliver:ack", 1)
+	e.put("a.csv", payments(pay{ref: "A1", amount: "1.00"}))
+	waitFor(t, func() bool {
+		l, _ := e.svc.Batches(acme)
+		return len(l) == 1 && l[0].Status == StatusAcknowledged
+	})
+	sleepMs(20)
+	if _, err := os.Stat(e.outPath("a.ack")); err == nil {
+		t.Fatal("a.ack written despite the failure")
+	}
+	e.run("process")
+	if out := e.waitOut("a.ack"); !strings.Contains(out, ";ACKNOWLEDGED;") {
+		t.Fatalf("a.ack = %q", out)
+	}
+	waitGone(t, e.inPath("a.csv"))
+	e.waitOut("a.res")
 }

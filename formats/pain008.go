@@ -213,6 +213,7 @@ type p8Tx struct {
 	pay          Payment
 	mndtID       bool
 	dtOfSgntr    bool
+	dbtr         bool
 	dbtrNm       bool
 	ci           string
 	ciLine       int
@@ -576,7 +577,11 @@ func (p *p8Parser) place(parent *p8Frame, name string, line int) (*p8Elem, int, 
 	typ := parent.typ
 	j, known := typ.kidIdx[name]
 	if !known {
-		p.issue(line, p.path(name), CodeXMLStructure, fmt.Sprintf("element %s is not allowed in %s", name, parent.name))
+		msg := fmt.Sprintf("element %s is not allowed in %s", name, parent.name)
+		if hint := p8VersionHints[p.model.v08][name]; hint != "" {
+			msg += "; " + hint
+		}
+		p.issue(line, p.path(name), CodeXMLStructure, msg)
 		return nil, 0, false
 	}
 	el := typ.kids[j]
@@ -631,6 +636,18 @@ func (p *p8Parser) place(parent *p8Frame, name string, line int) (*p8Elem, int, 
 		index = parent.count
 	}
 	return el, index, true
+}
+
+// p8VersionHints explain the usual mix-up of the two versions' element
+// names (by "is the document .08", then element name).
+var p8VersionHints = map[bool]map[string]string{
+	false: {
+		"BICFI": "this document is pain.008.001.02, where the BIC element is BIC (BICFI is pain.008.001.08)",
+		"UETR":  "UETR exists only in pain.008.001.08",
+	},
+	true: {
+		"BIC": "this document is pain.008.001.08, where the BIC element is BICFI (BIC is pain.008.001.02)",
+	},
 }
 
 func kidNames(t *p8Type) string {

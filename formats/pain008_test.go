@@ -191,6 +191,16 @@ func TestPain008TxLevelCreditorID(t *testing.T) {
 	}
 }
 
+// TestPain008VersionHint: the other version's BIC element name is
+// explained, not just refused.
+func TestPain008VersionHint(t *testing.T) {
+	doc := strings.ReplaceAll(p8Base("08"), "BICFI>", "BIC>")
+	_, issues := p8Validate(t, doc, Options{})
+	if len(issues) != 2 || !strings.Contains(issues[0].Message, "where the BIC element is BICFI") {
+		t.Fatalf("want two hinted issues:%s", fmtIssues(issues))
+	}
+}
+
 // p8Today is the upload day of the tests.
 var p8Today = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
@@ -469,6 +479,7 @@ func TestPain008Codes(t *testing.T) {
 		{"debtor name control char", "", "<Nm>Paul Durand</Nm>", "<Nm>Paul&#x9;Durand</Nm>", Options{}, CodeInvalidCharset, tx2 + "Dbtr/Nm", "Paul&#x9;"},
 		{"debtor name accents ok", "", "<Nm>Paul Durand</Nm>", "<Nm>Paul Durand-Müller &amp; Fils</Nm>", Options{}, "", "", ""},
 		{"debtor name missing", "", "<Dbtr>\n          <Nm>Paul Durand</Nm>\n        </Dbtr>", "<Dbtr>\n        </Dbtr>", Options{}, CodeMissingValue, tx2 + "Dbtr/Nm", "<DrctDbtTxInf>\n        <PmtId>\n          <EndToEndId>PAY-0002"},
+		{"debtor missing", "", "<Dbtr>\n          <Nm>Paul Durand</Nm>\n        </Dbtr>\n", "", Options{}, CodeXMLStructure, tx2 + "Dbtr", "<DbtrAcct>\n          <Id>\n            <IBAN>DE2150"},
 		{"creditor name missing", "", "<Cdtr>\n        <Nm>ACME SAS</Nm>\n      </Cdtr>", "<Cdtr>\n      </Cdtr>", Options{}, CodeMissingValue, "PmtInf[1]/Cdtr/Nm", "<Cdtr>"},
 		{"remittance too long", "", "<Ustrd>November subscription</Ustrd>", "<Ustrd>" + strings.Repeat("x", 141) + "</Ustrd>", Options{}, CodeTooLong, "PmtInf[1]/DrctDbtTxInf[1]/RmtInf/Ustrd[1]", "<Ustrd>"},
 		{"two Ustrd", "", "<Ustrd>November subscription</Ustrd>", "<Ustrd>November</Ustrd>\n<Ustrd>subscription</Ustrd>", Options{}, CodeInvalidValue, "PmtInf[1]/DrctDbtTxInf[1]/RmtInf/Ustrd[2]", "<Ustrd>subscription"},

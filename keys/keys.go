@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,6 +85,10 @@ type Key struct {
 	ExpiresAt   time.Time `json:"expires_at,omitzero"`
 	RevokedAt   time.Time `json:"revoked_at,omitzero"`
 	PublicKey   []byte    `json:"public_key"` // SSH wire format
+	// From restricts the source addresses the key may log in from (IPs
+	// and CIDR ranges, from the authorized_keys from="..." option); empty
+	// means anywhere.
+	From []string `json:"from,omitempty"`
 }
 
 // State is "revoked", "expired" or "active" at time now; revocation wins.
@@ -248,8 +255,9 @@ func (r *Registry) SetMaxAmount(id string, cents int64) error {
 
 // AddKey registers the keys found in authorizedKeys (authorized_keys
 // format: one key a line, options allowed, blank lines and # comments
-// skipped) to merchant, expiring at expires (zero: never). It is all or
-// nothing: one unparsable, refused or already registered key adds none.
+// skipped) to merchant, expiring at expires (zero: never). Options from=
+// and expiry-time= are honoured (see applyOptions). It is all or nothing:
+// one unparsable, refused or already registered key adds none.
 func (r *Registry) AddKey(merchant string, authorizedKeys []byte, expires time.Time) ([]Key, error) {
 	now := r.now().UTC()
 	var added []Key
@@ -259,7 +267,7 @@ func (r *Registry) AddKey(merchant string, authorizedKeys []byte, expires time.T
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		pub, comment, _, _, err := ssh.ParseAuthorizedKey(line)
+		pub, comment, options, _, err := ssh.ParseAuthorizedKey(line)
 		if err != nil {
 			if bytes.Contains(line, []byte("ssh-dss ")) {
 				return nil, fmt.Errorf("%w: line %d is a DSA key", ErrWeakKey, i+1)
@@ -279,7 +287,11 @@ func (r *Registry) AddKey(merchant string, authorizedKeys []byte, expires time.T
 			AddedAt:     now,
 			PublicKey:   pub.Marshal(),
 		}
-		if !expires.IsZero() {
+		if err := applyOptions(&k, options); err != nil {
+			return nil, fmt.Errorf("%w (line %d)", err, i+1)
+		}
+		// The earlier of --expires and an expiry-time option wins.
+		if !expires.IsZero() && (k.ExpiresAt.IsZero() || expires.Before(k.ExpiresAt)) {
 			k.ExpiresAt = expires.UTC()
 		}
 		if slices.ContainsFunc(added, func(o Key) bool { return o.Fingerprint == k.Fingerprint }) {
@@ -313,6 +325,51 @@ func (r *Registry) AddKey(merchant string, authorizedKeys []byte, expires time.T
 		return nil, err
 	}
 	return added, nil
+}
+
+// applyOptions honours the authorized_keys options that mean something
+// for an SFTP-only service: from="..." (source addresses; only IPs and
+// CIDR ranges, since a host-name pattern cannot be checked reliably) and
+// expiry-time="YYYYMMDD[HHMM[SS]]" (UTC). The others (restrict, no-pty,
+// command=, permitopen=...) are accepted and ignored: nothing but the
+// sftp subsystem is ever served.
+func applyOptions(k *Key, options []string) error {
+	for _, opt := range options {
+		name, value, hasValue := strings.Cut(opt, "=")
+		if hasValue {
+			v, err := strconv.Unquote(value)
+			if err != nil {
+				v = strings.Trim(value, `"`)
+			}
+			value = v
+		}
+		switch strings.ToLower(name) {
+		case "from":
+			for _, a := range strings.Split(value, ",") {
+				a = strings.TrimSpace(a)
+				if net.ParseIP(a) == nil {
+					if _, _, err := net.ParseCIDR(a); err != nil {
+						return fmt.Errorf("%w: from=%q must list IP addresses or CIDR ranges (no host names, wildcards or negations)", ErrInvalidKey, value)
+					}
+				}
+				k.From = append(k.From, a)
+			}
+		case "expiry-time":
+			var t time.Time
+			var err error
+			for _, layout := range []string{"20060102150405", "200601021504", "20060102"} {
+				if len(value) == len(layout) {
+					t, err = time.ParseInLocation(layout, value, time.UTC)
+					break
+				}
+			}
+			if t.IsZero() || err != nil {
+				return fmt.Errorf("%w: expiry-time=%q is not YYYYMMDD[HHMM[SS]]", ErrInvalidKey, value)
+			}
+			k.ExpiresAt = t
+		}
+	}
+	return nil
 }
 
 // checkPolicy applies SPEC §2's key policy and returns the key size in bits

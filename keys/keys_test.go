@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -325,5 +326,51 @@ func TestMerchants(t *testing.T) {
 	}
 	if m, _ := r.Merchant("zeta"); m.MaxAmount != 100000 || m.ICS != "FR72ZZZ123456" {
 		t.Fatalf("Merchant(zeta) = %+v", m)
+	}
+}
+
+func TestAddKeyOptions(t *testing.T) {
+	r, _ := newRegistry(t)
+	addMerchant(t, r, "acme")
+	tests := []struct {
+		name     string
+		options  string
+		expires  time.Time
+		wantErr  error
+		wantFrom []string
+		wantExp  time.Time
+	}{
+		{"none", "", time.Time{}, nil, nil, time.Time{}},
+		{"ignored options", `restrict,no-pty,command="/bin/false",permitopen="x:1"`, time.Time{}, nil, nil, time.Time{}},
+		{"from IPs and CIDRs", `from="10.0.0.0/8,192.0.2.7, 2001:db8::/32"`, time.Time{}, nil, []string{"10.0.0.0/8", "192.0.2.7", "2001:db8::/32"}, time.Time{}},
+		{"from host pattern", `from="*.example.com"`, time.Time{}, keys.ErrInvalidKey, nil, time.Time{}},
+		{"from negation", `from="!10.0.0.1,10.0.0.0/8"`, time.Time{}, keys.ErrInvalidKey, nil, time.Time{}},
+		{"expiry-time day", `expiry-time="20270101"`, time.Time{}, nil, nil, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"expiry-time minute", `expiry-time="202701011230"`, time.Time{}, nil, nil, time.Date(2027, 1, 1, 12, 30, 0, 0, time.UTC)},
+		{"expiry-time bad", `expiry-time="soon"`, time.Time{}, keys.ErrInvalidKey, nil, time.Time{}},
+		{"earlier of flag and option", `expiry-time="20270101"`, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), nil, nil, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)},
+		{"option earlier than flag", `expiry-time="20270101"`, time.Date(2028, 6, 1, 0, 0, 0, 0, time.UTC), nil, nil, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pub, _, _ := sshKeygen(t, "-t", "ed25519")
+			line := string(pub)
+			if tc.options != "" {
+				line = tc.options + " " + line
+			}
+			got, err := r.AddKey("acme", []byte(line), tc.expires)
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("AddKey = %v, want %v", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got[0].From, tc.wantFrom) || !got[0].ExpiresAt.Equal(tc.wantExp) {
+				t.Fatalf("From %v ExpiresAt %v, want %v %v", got[0].From, got[0].ExpiresAt, tc.wantFrom, tc.wantExp)
+			}
+		})
 	}
 }

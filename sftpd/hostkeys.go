@@ -65,6 +65,14 @@ func loadOrCreate(path string, generate func() (crypto.PrivateKey, error)) (ssh.
 		if err != nil {
 			return nil, fmt.Errorf("sftpd: host key %s: %w", path, err)
 		}
+		// A private key readable by others (restored from a backup, copied
+		// by hand) is tightened rather than refused: refusing would stop
+		// the service over something it can fix.
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(path, 0o600); err != nil {
+				return nil, fmt.Errorf("sftpd: host key %s is readable by others and cannot be restricted: %w", path, err)
+			}
+		}
 		return s, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {

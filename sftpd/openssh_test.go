@@ -98,7 +98,14 @@ func TestOpenSSHSFTPBatch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sftp -b failed: %v\n%s", err, out)
 	}
-	want := []string{"acme/pay.csv", "acme/pay2.csv", "acme/mandates.xml"}
+	// scp (SFTP protocol since OpenSSH 9.0) needs the exit status.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	scpArgs := append(ts.sshArgs(acme.keyFile), "-P", ts.port, filepath.Join(local, "pay.csv"), "acme@127.0.0.1:in/scp.csv")
+	if out, err := exec.CommandContext(ctx, "scp", scpArgs...).CombinedOutput(); err != nil {
+		t.Fatalf("scp upload: %v\n%s", err, out)
+	}
+	want := []string{"acme/pay.csv", "acme/pay2.csv", "acme/mandates.xml", "acme/scp.csv"}
 	if got := ts.pickup.list(); !slices.Equal(got, want) {
 		t.Fatalf("pick-ups %v, want %v\n%s", got, want, out)
 	}

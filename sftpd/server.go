@@ -346,9 +346,14 @@ func (s *Server) sshConfig(st *authState) *ssh.ServerConfig {
 			if err != nil {
 				return nil, err
 			}
-			return &ssh.Permissions{Extensions: map[string]string{
+			perms := &ssh.Permissions{Extensions: map[string]string{
 				extMerchant: cm.User(), extFingerprint: k.Fingerprint,
-			}}, nil
+			}}
+			if len(k.From) > 0 {
+				// Enforced by the ssh package before the client signs.
+				perms.CriticalOptions = map[string]string{"source-address": strings.Join(k.From, ",")}
+			}
+			return perms, nil
 		},
 		// Runs only once the client proved it holds the private key; the
 		// state may have changed since the offer (revoked meanwhile), so

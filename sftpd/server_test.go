@@ -477,6 +477,14 @@ func TestHostKeysPersist(t *testing.T) {
 			t.Errorf("%s mode %v, want 0600", name, fi.Mode().Perm())
 		}
 	}
+	// A key left readable by others is tightened on load.
+	os.Chmod(dir+"/"+hostKeyDir+"/"+hostKeyEd25519, 0o644)
+	if _, err := LoadOrCreateHostKeys(dir); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(dir + "/" + hostKeyDir + "/" + hostKeyEd25519); fi.Mode().Perm() != 0o600 {
+		t.Errorf("loose host key left with mode %v", fi.Mode().Perm())
+	}
 	// The RSA host key never signs with SHA-1; and a client pinning the
 	// fingerprint reaches a server restarted on the same data.
 	if as, ok := first[1].(ssh.AlgorithmSigner); ok {
@@ -561,5 +569,70 @@ func TestExpiryClosesLiveSession(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("session of an expired key still open")
+	}
+}
+
+// TestKeySourceRestriction: a key registered with from="..." logs in only
+// from those addresses.
+func TestKeySourceRestriction(t *testing.T) {
+	ts := newTestServer(t)
+	if _, err := ts.reg.AddMerchant(mustMerchant("acme")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		from string
+		ok   bool
+	}{{"10.0.0.0/8,192.0.2.1", false}, {"10.0.0.0/8,127.0.0.0/8", true}, {"127.0.0.1", true}} {
+		t.Run(tc.from, func(t *testing.T) {
+			signer := newEd25519(t)
+			line := `from="` + tc.from + `" ` + string(ssh.MarshalAuthorizedKey(signer.PublicKey()))
+			if _, err := ts.reg.AddKey("acme", []byte(line), time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			c, err := ts.dial("acme", ssh.PublicKeys(signer))
+			if (err == nil) != tc.ok {
+				t.Fatalf("login from 127.0.0.1 with from=%q: %v, want ok=%v", tc.from, err, tc.ok)
+			}
+			if c != nil {
+				c.Close()
+			}
+		})
+	}
+}
+
+// TestShutdownDeadlineCutsTransfers: transfers still open when the
+// shutdown context ends are cut, discarded and never picked up.
+func TestShutdownDeadlineCutsTransfers(t *testing.T) {
+	ts := newTestServer(t)
+	acme := ts.addMerchant("acme")
+	c := ts.sftp(acme)
+	f, err := c.Create("/in/pay.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("half")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := ts.srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("Shutdown took %v", d)
+	}
+	if err := f.Close(); err == nil {
+		t.Fatal("close after the shutdown deadline succeeded")
+	}
+	eventually(t, func() bool { return len(ts.auditActions("upload")) == 1 })
+	if up := ts.auditActions("upload")[0]; up.Outcome != outcomeAborted {
+		t.Fatalf("upload audit = %+v", up)
+	}
+	if got := ts.pickup.list(); len(got) != 0 {
+		t.Fatalf("pick-ups = %v", got)
+	}
+	if _, err := os.Stat(ts.disk("acme", "in/pay.csv")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("cut upload published")
 	}
 }

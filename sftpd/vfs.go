@@ -155,12 +155,22 @@ func (h *handler) event(action string, v vpath) audit.Event {
 	return audit.Event{Action: action, Merchant: h.c.merchant, Fingerprint: h.c.fingerprint, Source: h.c.source, Path: v.String()}
 }
 
+// maxOpenFiles bounds the files one connection may hold open at once, so
+// that a client cannot exhaust the server's file descriptors. Clients
+// transfer a handful of files in parallel at most.
+const maxOpenFiles = 64
+
+var errTooManyOpen = fmt.Errorf("too many files open on this connection (at most %d): %w", maxOpenFiles, sftp.ErrSSHFxFailure)
+
 // beginTransfer counts an open file handle, refused once shutting down.
 func (h *handler) beginTransfer() error {
 	h.s.mu.Lock()
 	defer h.s.mu.Unlock()
 	if h.s.shutdown {
 		return errShutdown
+	}
+	if h.c.transfers.Load() >= maxOpenFiles {
+		return errTooManyOpen
 	}
 	h.c.transfers.Add(1)
 	return nil
@@ -316,6 +326,12 @@ type upload struct {
 }
 
 func (u *upload) WriteAt(p []byte, off int64) (int, error) {
+	u.mu.Lock()
+	failed := u.failed
+	u.mu.Unlock()
+	if failed != nil {
+		return 0, failed // the upload is lost: say so to every later write
+	}
 	max := u.h.s.cfg.MaxFileSize
 	if off < 0 || off > max || int64(len(p)) > max-off {
 		err := fmt.Errorf("file larger than the limit of %d bytes: %w", max, sftp.ErrSSHFxFailure)

@@ -490,8 +490,23 @@ func TestUploadTooLarge(t *testing.T) {
 		t.Fatal("oversized file published")
 	}
 	mustEqual(t, "pick-ups", strings.Join(ts.pickup.list(), ","), "acme/ok.csv")
+	// Writing far past the limit (a sparse offset) fails, and so does
+	// every write after it, even one within the limit.
+	f, err := c.Create("/in/sparse.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("x"), 1<<40); err == nil {
+		t.Fatal("write at 1 TiB accepted")
+	}
+	if _, err := f.WriteAt([]byte("x"), 0); err == nil {
+		t.Fatal("write after a refused write accepted")
+	}
+	if err := f.Close(); err == nil {
+		t.Fatal("close of a refused upload succeeded")
+	}
 	ups := ts.auditActions("upload")
-	if len(ups) != 2 || ups[1].Outcome != outcomeRefused {
+	if len(ups) != 3 || ups[1].Outcome != outcomeRefused || ups[2].Outcome != outcomeRefused {
 		t.Fatalf("upload audit = %+v", ups)
 	}
 }
@@ -609,5 +624,35 @@ func TestFstatDuringUpload(t *testing.T) {
 	}
 	if fi, err := c.Stat("/in/pay.txt"); err != nil || fi.Size() != 5 {
 		t.Fatalf("stat after upload: %v, %v", fi, err)
+	}
+}
+
+func TestOpenFilesLimit(t *testing.T) {
+	ts := newTestServer(t)
+	acme := ts.addMerchant("acme")
+	c := ts.sftp(acme)
+	ts.writeOut("acme", "r.ack", "r")
+	var open []*sftp.File
+	for i := 0; i < maxOpenFiles; i++ {
+		f, err := c.Open("/out/r.ack")
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		open = append(open, f)
+	}
+	if _, err := c.Open("/out/r.ack"); err == nil {
+		t.Fatal("open beyond the limit accepted")
+	}
+	if _, err := c.Create("/in/x.csv"); err == nil {
+		t.Fatal("upload beyond the limit accepted")
+	}
+	open[0].Close()
+	f, err := c.Open("/out/r.ack")
+	if err != nil {
+		t.Fatalf("open after closing one: %v", err)
+	}
+	f.Close()
+	for _, f := range open[1:] {
+		f.Close()
 	}
 }

@@ -16,7 +16,8 @@ func init() {
 		help: `Prints each SSH host key's type, size and SHA256 fingerprint, as
 ssh-keygen -l and the first connection of an OpenSSH client show them, and
 the public key line for a merchant's known_hosts file. The keys are created
-on the first start and never change.`,
+on the first start and never change. Without a server the command reads them
+from DATA/hostkeys (creating them, as the first start would, if there are none).`,
 		admin: true,
 		run:   runHostKeys,
 	})

@@ -113,6 +113,20 @@ func TestHealthAndMetricsFollowRealTraffic(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// A valid payments file: picked up, acknowledged, counted by batch.
+	sample, err := os.ReadFile("../../testdata/quickstart/payments.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := c.Create("/in/payments.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf.Write(sample)
+	if err := pf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, filepath.Join(data, "merchants", "acme", "out", "payments.ack"), 5*time.Second, srv)
 	// A failed login too.
 	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
 	ss, _ := ssh.NewSignerFromKey(stranger)
@@ -135,8 +149,14 @@ func TestHealthAndMetricsFollowRealTraffic(t *testing.T) {
 	}{
 		{"fileapi_sftp_connections_total", metric(before, "fileapi_sftp_connections_total") + 2},
 		{"fileapi_auth_failures_total", metric(before, "fileapi_auth_failures_total") + 1},
-		{`fileapi_uploads_total{outcome="complete"}`, 1},
-		{"fileapi_upload_bytes_total", float64(len(payload))},
+		{`fileapi_uploads_total{outcome="complete"}`, 2},
+		{"fileapi_upload_bytes_total", float64(len(payload) + len(sample))},
+		{`fileapi_pickups_total{outcome="acknowledged"}`, 1},
+		{"fileapi_ack_latency_seconds_count", 1},
+		{`fileapi_job_runs_total{job="process",outcome="ok"}`, 1},
+	}
+	if n := max(metric(after, `fileapi_batches{status="ACKNOWLEDGED"}`), 0) + max(metric(after, `fileapi_batches{status="PROCESSED"}`), 0); n < 1 {
+		t.Errorf("fileapi_batches counts no acknowledged or processed batch:\n%s", after)
 	}
 	for _, ch := range checks {
 		if got := metric(after, ch.name); got < ch.min {
@@ -291,5 +311,66 @@ func TestServeCreatesItsDataDirectory(t *testing.T) {
 		if perm := st.Mode().Perm(); perm&0o077 != 0 {
 			t.Errorf("%s has mode %v, want no access for others", p, perm)
 		}
+	}
+}
+
+// The config file's settings reach the running parts: a file size limit
+// set in the file refuses a bigger upload.
+func TestConfigFileReachesTheSFTPServer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	cfg := filepath.Join(dir, "fileapi.json")
+	os.WriteFile(cfg, []byte(`{"sftp_addr": ":1", "limits": {"max_file_size": "1KiB"}, "mode": "production"}`), 0o600)
+	// --sftp-addr from startServerIn wins over the file's ":1".
+	srv := startTestServer(t, data, "--config", cfg)
+	if !strings.Contains(srv.logText(), `"mode":"production"`) {
+		t.Fatalf("mode from the file not applied:\n%s", srv.logText())
+	}
+	signer := merchantWithKey(t, dir, data, "acme")
+	_, c := sftpClient(t, srv.sftpAddr, "acme", signer, nil)
+	small, err := c.Create("/in/small.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := small.Write(make([]byte, 1000)); err != nil {
+		t.Fatalf("1000 bytes under a 1 KiB limit: %v", err)
+	}
+	if err := small.Close(); err != nil {
+		t.Fatal(err)
+	}
+	big, err := c.Create("/in/big.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, werr := big.Write(make([]byte, 4096))
+	cerr := big.Close()
+	if werr == nil && cerr == nil {
+		t.Fatal("a 4 KiB upload passed a 1 KiB limit")
+	}
+}
+
+// Revoking a key with the CLI closes the sessions it opened: the command
+// runs inside the server, on the registry sftpd watches.
+func TestKeysRevokeClosesLiveSessions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	srv := startTestServer(t, data)
+	signer := merchantWithKey(t, dir, data, "acme")
+	conn, c := sftpClient(t, srv.sftpAddr, "acme", signer, nil)
+	if _, err := c.ReadDir("/out"); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() { conn.Wait(); close(closed) }()
+	mustRun(t, dir, "keys", "revoke", ssh.FingerprintSHA256(signer.PublicKey()), "--data", data)
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the session of a revoked key is still open after 5 s")
+	}
+	if _, err := ssh.Dial("tcp", srv.sftpAddr, &ssh.ClientConfig{User: "acme", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second}); err == nil {
+		t.Fatal("a revoked key logged in")
 	}
 }
