@@ -325,6 +325,12 @@ type upload struct {
 }
 
 func (u *upload) WriteAt(p []byte, off int64) (int, error) {
+	u.mu.Lock()
+	failed := u.failed
+	u.mu.Unlock()
+	if failed != nil {
+		return 0, failed // the upload is lost: say so to every later write
+	}
 	max := u.h.s.cfg.MaxFileSize
 	if off < 0 || off > max || int64(len(p)) > max-off {
 		err := fmt.Errorf("file larger than the limit of %d bytes: %w", max, sftp.ErrSSHFxFailure)
