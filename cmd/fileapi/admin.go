@@ -68,14 +68,19 @@ func runAdmin(inv *invocation, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 	e, err := openLocal(inv.data)
 	if errors.Is(err, errInUse) {
-		// A server may be starting: its socket comes up right after the
-		// store opens. Give it one more chance before giving up.
-		if resp, ok, err2 := callServer(sock, inv); ok && err2 == nil {
-			io.WriteString(stdout, resp.Stdout)
-			if resp.Code != exitOK {
-				return &exitError{code: resp.Code, msg: resp.Error}
+		// A server may be starting: its socket comes up once its store,
+		// host keys and listeners are ready. Wait a little for it.
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if resp, ok, err2 := callServer(sock, inv); ok {
+				if err2 != nil {
+					return err2
+				}
+				io.WriteString(stdout, resp.Stdout)
+				if resp.Code != exitOK {
+					return &exitError{code: resp.Code, msg: resp.Error}
+				}
+				return nil
 			}
-			return nil
 		}
 	}
 	if err != nil {

@@ -101,7 +101,14 @@ func startServer(cfg *Config, log *slog.Logger) (_ *server, err error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Data, "merchants"), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the merchants directory: %v", err)
 	}
-	db, err := openStore(cfg.Data)
+	// Another server answering on the admin socket holds the store for
+	// good: say so at once. Otherwise wait a few seconds for the lock, as
+	// an admin command run without a server holds it only briefly.
+	if c, err := net.DialTimeout("unix", socketAddr(filepath.Join(cfg.Data, socketName)), time.Second); err == nil {
+		c.Close()
+		return nil, &inUseError{dir: cfg.Data}
+	}
+	db, err := openStore(cfg.Data, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
