@@ -213,6 +213,7 @@ type p8Tx struct {
 	pay          Payment
 	mndtID       bool
 	dtOfSgntr    bool
+	dbtr         bool
 	dbtrNm       bool
 	ci           string
 	ciLine       int

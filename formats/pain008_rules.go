@@ -374,6 +374,7 @@ func buildP8Rules() *p8Rule {
 			p.here(CodeInvalidValue, fmt.Sprintf("%s: give the debtor bank as a BIC, or Othr/Id NOTPROVIDED", quoteShort(v)))
 		}
 	}))
+	on(tx+"Dbtr", start(func(p *p8Parser, _ xml.StartElement) { p.tx.dbtr = true }))
 	on(tx+"Dbtr/Nm", value(func(p *p8Parser, v string, ok bool) {
 		p.tx.dbtrNm = true
 		if ok && p.name70(v) {
@@ -450,7 +451,7 @@ func (p *p8Parser) txEnd() {
 	if !tx.dtOfSgntr {
 		p.issue(line, p.path("DrctDbtTx/MndtRltdInf/DtOfSgntr"), CodeMissingValue, "the mandate signature date is required")
 	}
-	if !tx.dbtrNm {
+	if !tx.dbtrNm && tx.dbtr { // a missing Dbtr is already a structure error
 		p.issue(line, p.path("Dbtr/Nm"), CodeMissingValue, "the debtor name is required")
 	}
 	switch {

@@ -479,6 +479,7 @@ func TestPain008Codes(t *testing.T) {
 		{"debtor name control char", "", "<Nm>Paul Durand</Nm>", "<Nm>Paul&#x9;Durand</Nm>", Options{}, CodeInvalidCharset, tx2 + "Dbtr/Nm", "Paul&#x9;"},
 		{"debtor name accents ok", "", "<Nm>Paul Durand</Nm>", "<Nm>Paul Durand-Müller &amp; Fils</Nm>", Options{}, "", "", ""},
 		{"debtor name missing", "", "<Dbtr>\n          <Nm>Paul Durand</Nm>\n        </Dbtr>", "<Dbtr>\n        </Dbtr>", Options{}, CodeMissingValue, tx2 + "Dbtr/Nm", "<DrctDbtTxInf>\n        <PmtId>\n          <EndToEndId>PAY-0002"},
+		{"debtor missing", "", "<Dbtr>\n          <Nm>Paul Durand</Nm>\n        </Dbtr>\n", "", Options{}, CodeXMLStructure, tx2 + "Dbtr", "<DbtrAcct>\n          <Id>\n            <IBAN>DE2150"},
 		{"creditor name missing", "", "<Cdtr>\n        <Nm>ACME SAS</Nm>\n      </Cdtr>", "<Cdtr>\n      </Cdtr>", Options{}, CodeMissingValue, "PmtInf[1]/Cdtr/Nm", "<Cdtr>"},
 		{"remittance too long", "", "<Ustrd>November subscription</Ustrd>", "<Ustrd>" + strings.Repeat("x", 141) + "</Ustrd>", Options{}, CodeTooLong, "PmtInf[1]/DrctDbtTxInf[1]/RmtInf/Ustrd[1]", "<Ustrd>"},
 		{"two Ustrd", "", "<Ustrd>November subscription</Ustrd>", "<Ustrd>November</Ustrd>\n<Ustrd>subscription</Ustrd>", Options{}, CodeInvalidValue, "PmtInf[1]/DrctDbtTxInf[1]/RmtInf/Ustrd[2]", "<Ustrd>subscription"},
