@@ -845,6 +845,9 @@ func TestPain008Hostile(t *testing.T) {
 		{"control character", func() io.Reader {
 			return strings.NewReader(strings.Replace(base, "Paul Durand", "Paul \x01 Durand", 1))
 		}, CodeXMLSyntax, paulLine},
+		{"control character reference", func() io.Reader {
+			return strings.NewReader(strings.Replace(base, "Paul Durand", "Paul &#1; Durand", 1))
+		}, CodeXMLSyntax, paulLine},
 		{"truncated", func() io.Reader { return strings.NewReader(base[:len(base)/2]) }, CodeXMLSyntax, 0},
 		{"mismatched end tag", func() io.Reader { return strings.NewReader(strings.Replace(base, "</PmtMtd>", "</PmtMtdX>", 1)) }, CodeXMLSyntax, 15},
 		{"undeclared prefix", func() io.Reader {
@@ -1270,5 +1273,18 @@ func TestPain008Concurrent(t *testing.T) {
 	}
 	if dups != 2 {
 		t.Errorf("%d duplicates, want 2", dups)
+	}
+}
+
+// TestPain008CRLF: Windows line ends change nothing, lines included.
+func TestPain008CRLF(t *testing.T) {
+	doc := strings.ReplaceAll(p8Base("02"), "\n", "\r\n")
+	if _, issues := p8Validate(t, doc, Options{}); len(issues) > 0 {
+		t.Fatalf("refused:%s", fmtIssues(issues))
+	}
+	bad := strings.Replace(doc, "DE21500500009876543210", "DE21500500009876543211", 1)
+	_, issues := p8Validate(t, bad, Options{})
+	if len(issues) != 1 || issues[0].Line != lineOf(t, bad, "DE2150") {
+		t.Fatalf("want one issue on line %d:%s", lineOf(t, bad, "DE2150"), fmtIssues(issues))
 	}
 }
