@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"time"
+
+	"go.etcd.io/bbolt"
 )
 
 // Settlement. Every accepted debit has an event in batch.due on its
@@ -54,6 +56,18 @@ func (s *Service) settle(ctx context.Context, upTo time.Time) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		// Look before taking the write lock: an empty commit still syncs.
+		due := false
+		if err := s.db.View(func(tx *bbolt.Tx) error {
+			k, _ := tx.Bucket(bDue).Cursor().First()
+			due = k != nil && bytes.Compare(k[:4], limit) <= 0
+			return nil
+		}); err != nil {
+			return err
+		}
+		if !due {
+			return nil
 		}
 		done := false
 		err := s.update(func(tx *wtx) error {
