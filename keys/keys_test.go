@@ -31,7 +31,7 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newRegistry(t *testing.T) (*keys.Registry, *clock) {
+func newRegistry(t testing.TB) (*keys.Registry, *clock) {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "test.db"), 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -46,7 +46,7 @@ func newRegistry(t *testing.T) (*keys.Registry, *clock) {
 	return r, c
 }
 
-func addMerchant(t *testing.T, r *keys.Registry, id string) {
+func addMerchant(t testing.TB, r *keys.Registry, id string) {
 	t.Helper()
 	if _, err := r.AddMerchant(keys.Merchant{ID: id, Name: "Merchant " + id, CreditorRef: "REF-" + id}); err != nil {
 		t.Fatal(err)
