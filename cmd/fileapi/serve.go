@@ -51,14 +51,16 @@ func runServe(inv *invocation) error {
 		return err
 	}
 	log := newLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	// Signals that arrive while starting are handled once started.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	s, err := startServer(cfg, log)
 	if err != nil {
 		return err
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	done := make(chan error, 1)
+	stopping := false
 	for {
 		select {
 		case sig := <-sigs:
@@ -70,12 +72,13 @@ func runServe(inv *invocation) error {
 				}
 				continue
 			}
-			if s.stopping.Load() {
+			if stopping {
 				// Everything acknowledged is already durable (bbolt commits
 				// are synced), so leaving now loses nothing.
 				log.Warn("second signal: exiting now", "signal", sig.String())
 				os.Exit(exitFail)
 			}
+			stopping = true
 			log.Info("shutting down", "signal", sig.String(), "grace", cfg.ShutdownGrace.String())
 			go func() { done <- s.shutdown() }()
 		case err := <-done:
