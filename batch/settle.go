@@ -124,7 +124,7 @@ func (s *Service) settleEvent(tx *wtx, day time.Time, kind byte, txID string, no
 	}
 	prev := t.State
 	trig, code := "", ""
-	if len(t.Trigger) == 8 {
+	if len(t.Trigger) == 8 && s.sandboxMode() {
 		trig, code = t.Trigger[:3], t.Trigger[4:]
 	}
 	switch kind {

@@ -722,6 +722,23 @@ func TestPain008TooManyErrors(t *testing.T) {
 	if last := issues[MaxIssues]; last.Code != CodeTooManyErrors || last.Line != issues[MaxIssues-1].Line {
 		t.Errorf("last issue = %+v", last)
 	}
+	// Duplicates, found once the document is read, are capped the same way.
+	g = newP8Gen(1500)
+	g.mut = func(i int, tx []byte) []byte {
+		// Pairs of transactions share an id: 750 duplicates in hash order.
+		return bytes.Replace(tx, fmt.Appendf(nil, "E2E-%08d", i), fmt.Appendf(nil, "E2E-%08d", i/2), 1)
+	}
+	_, issues, _ = validatePain008(g, Options{MaxIssues: 100})
+	if len(issues) != 101 || issues[100].Code != CodeTooManyErrors {
+		t.Fatalf("%d issues, last %+v", len(issues), issues[len(issues)-1])
+	}
+	for k, is := range issues[:100] {
+		tx := 2*k + 2 // the second of each pair, the earliest first
+		if is.Code != CodeDuplicateRef || is.Column != fmt.Sprintf("PmtInf[1]/DrctDbtTxInf[%d]/PmtId/EndToEndId", tx) ||
+			!strings.Contains(is.Message, fmt.Sprintf("transaction %d (line ", tx-1)) {
+			t.Fatalf("issue %d = %+v", k, is)
+		}
+	}
 	// Options.MaxIssues lowers the cap.
 	g = newP8Gen(50)
 	g.mut = func(i int, tx []byte) []byte { return bytes.Replace(tx, []byte(`Ccy="EUR"`), []byte(`Ccy="USD"`), 1) }
