@@ -387,6 +387,21 @@ func TestIdleTimeout(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
 	acme := ts.addMerchant("acme")
 	c := ts.sftp(acme)
+	// Traffic keeps a session alive well past the idle timeout.
+	f, err := c.Create("/in/slow.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		if _, err := f.Write([]byte("line\n")); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("slow upload cut: %v", err)
+	}
+	// Silence ends it.
 	done := make(chan error, 1)
 	go func() { done <- c.Wait() }()
 	select {
