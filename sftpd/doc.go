@@ -11,7 +11,7 @@
 //
 // Files: server.go (listener, SSH configuration and authentication,
 // sessions, limits, shutdown), vfs.go (the virtual tree, uploads and
-// downloads, bans), hostkeys.go, metrics.go. The behaviour chosen where
+// downloads), bans.go, hostkeys.go, metrics.go. The behaviour chosen where
 // SPEC.md is silent is written down in docs/DECISIONS.md under "SFTP front
 // door".
 package sftpd
