@@ -338,6 +338,20 @@ func TestRevokeAndSuspendCloseLiveSessions(t *testing.T) {
 			if _, err := os.Stat(ts.disk("acme", "in/pay.csv")); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("partial upload published: %v", err)
 			}
+			// One logout per cut session, saying why.
+			want := map[string]string{"revoke": "closed by the server: key revoked", "suspend": "closed by the server: merchant suspended"}[kind]
+			eventually(t, func() bool {
+				n := 0
+				for _, e := range ts.auditActions("logout") {
+					if e.Fingerprint == acme.fp {
+						n++
+						if e.Detail != want {
+							t.Fatalf("logout detail %q, want %q", e.Detail, want)
+						}
+					}
+				}
+				return n == 1
+			})
 		})
 	}
 }
