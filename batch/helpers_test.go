@@ -33,6 +33,9 @@ type testEnv struct {
 	fees  map[string]int64
 	chunk int
 	reg   *prometheus.Registry // set by startSvc: a fresh registry per start
+	// startHook, if set, runs between Open and Start (to install a crash
+	// hook before the start-up catch-up runs).
+	startHook func(*Service)
 }
 
 var paris = func() *time.Location {
@@ -96,9 +99,14 @@ func (e *testEnv) startSvc() {
 		e.t.Fatal(err)
 	}
 	e.svc = svc
+	if e.startHook != nil {
+		e.startHook(svc)
+	}
 	if err := svc.Start(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}
+	// Let the start-up catch-up finish, so that tests know what ran.
+	svc.waitKicks()
 }
 
 func (e *testEnv) close() {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"fileapi/formats"
 	"fileapi/keys"
 	"fileapi/sftpd"
 )
@@ -113,5 +114,36 @@ func TestConcurrentUploads(t *testing.T) {
 	}
 	if c := e.counts("tx"); c[TxPending] != int64(files*len(merchants)) {
 		t.Fatalf("transactions: %v", c)
+	}
+}
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+// In production mode there is no sandbox clock and debtor names trigger
+// nothing: every debit is executed.
+func TestProductionModeIgnoresTriggers(t *testing.T) {
+	e := newEnv(t, "2026-11-27 10:00")
+	e.mustAck("p.csv", payments(pay{ref: "P1", amount: "5.00", name: "ISSUE-SEPA-REJ-AC04 Paul"}))
+	e.svc.Close()
+	monday := time.Date(2026, 11, 30, 18, 0, 0, 0, paris)
+	svc, err := Open(Config{DataDir: e.dir, DB: e.db, Keys: e.keys, Clock: fixedClock{monday}, Location: paris})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	if svc.SandboxClock() != nil {
+		t.Fatal("production mode has a sandbox clock")
+	}
+	// Processed as of its acknowledgement day (Friday), collected Monday.
+	if err := svc.RunJob(t.Context(), "process", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.balance(); got != 5_00 {
+		t.Fatalf("balance = %s, want 5.00 (no reject in production)", formats.FormatAmount(got))
+	}
+	if got := len(e.issues("2026-11-30")); got != 0 {
+		t.Fatalf("%d issues", got)
 	}
 }

@@ -136,6 +136,13 @@ func (s *Service) deliver(merchant, name string) error {
 			return err
 		}
 	}
+	if r.Kind == "ack" || r.Kind == "err" {
+		// The answer is in out/: the upload leaves in/ (if unchanged).
+		var rec *batchRec
+		if err := s.db.View(func(tx *bbolt.Tx) (err error) { rec, err = getBatch(tx, r.FileID); return err }); err == nil {
+			s.removeIn(rec)
+		}
+	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bOutbox)
 		// Another decision may have re-owed the same name meanwhile: then

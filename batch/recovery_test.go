@@ -15,12 +15,12 @@ import (
 
 var errCrash = errors.New("simulated crash")
 
-// crashAt makes the n-th pass through point fail, as if the process died
-// right after the step before it committed.
+// crashAt makes the n-th pass through point fail, and every pass after
+// it, as if the process died right after the step before it committed.
 func crashAt(s *Service, point string, n int) {
 	var count atomic.Int32
 	s.setHook(func(p string) error {
-		if p == point && int(count.Add(1)) == n {
+		if p == point && int(count.Add(1)) >= n {
 			return errCrash
 		}
 		return nil
@@ -75,13 +75,19 @@ func TestCrashDuringProcessingAndSettlementAppliesOnce(t *testing.T) {
 		t.Fatalf("transactions = %v, want 10 pending", c)
 	}
 
-	// Settlement crashes after its first chunk (3 of 10 collections).
+	// Settlement crashes after its first chunk (3 of 10 collections): the
+	// service is stopped, the clock moved, and the start-up catch-up dies.
+	e.close()
+	e.open()
 	if err := e.clock.Set(e.clock.Now().AddDate(0, 0, 5)); err != nil {
 		t.Fatal(err)
 	}
-	e.restart() // let the kick of the clock move finish; start with a fresh hook
-	crashAt(e.svc, "settle:chunk", 1)
-	_ = e.svc.RunJob(t.Context(), "process", time.Time{})
+	e.startHook = func(s *Service) { crashAt(s, "settle:chunk", 1) }
+	e.startSvc()
+	if got := e.balance(); got <= 0 || got >= total {
+		t.Fatalf("after the settlement crash balance = %d, want part of %d", got, total)
+	}
+	e.startHook = nil
 	e.restart()
 	e.run("process")
 	if got := e.balance(); got != total {
@@ -217,9 +223,11 @@ func TestFailedOutputRetriedByTheJob(t *testing.T) {
 	if _, err := os.Stat(e.outPath("a.ack")); err == nil {
 		t.Fatal("a.ack written despite the failure")
 	}
+	e.svc.setHook(nil) // the disk is back
 	e.run("process")
 	if out := e.waitOut("a.ack"); !strings.Contains(out, ";ACKNOWLEDGED;") {
 		t.Fatalf("a.ack = %q", out)
 	}
+	waitGone(t, e.inPath("a.csv"))
 	e.waitOut("a.res")
 }

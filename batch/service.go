@@ -67,15 +67,18 @@ type Service struct {
 	queues []*intakeQueue
 	wg     sync.WaitGroup
 
-	jobMu    sync.Mutex // one job step at a time (process, settlement, reports)
-	ctx      context.Context
-	cancel   context.CancelFunc
-	cron     *cron.Cron
-	kick     chan struct{}
-	started  bool
-	closed   bool
-	lifeMu   sync.Mutex
-	testHook atomic.Pointer[func(point string) error] // crash injection in tests
+	jobMu                    sync.Mutex // one job step at a time (process, settlement, reports)
+	ctx                      context.Context
+	cancel                   context.CancelFunc
+	cron                     *cron.Cron
+	kick                     chan struct{}
+	kickMu                   sync.Mutex // guards kickPending, kickRunning
+	kickCond                 *sync.Cond
+	kickPending, kickRunning bool
+	started                  bool
+	closed                   bool
+	lifeMu                   sync.Mutex
+	testHook                 atomic.Pointer[func(point string) error] // crash injection in tests
 }
 
 // Open prepares the service: buckets, clock and metrics. Nothing runs
@@ -107,6 +110,7 @@ func Open(cfg Config) (*Service, error) {
 		cfg.ChunkSize = 10000
 	}
 	s := &Service{cfg: cfg, db: cfg.DB, loc: cfg.Location, log: cfg.Logger, kick: make(chan struct{}, 1)}
+	s.kickCond = sync.NewCond(&s.kickMu)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for _, b := range allBuckets {
@@ -205,6 +209,9 @@ func (s *Service) Start(ctx context.Context) error {
 // Kick asks for an immediate run of the process then reports jobs (after a
 // clock move, and at start). It never blocks.
 func (s *Service) Kick() {
+	s.kickMu.Lock()
+	s.kickPending = true
+	s.kickMu.Unlock()
 	select {
 	case s.kick <- struct{}{}:
 	default:
@@ -218,8 +225,15 @@ func (s *Service) kicker() {
 		case <-s.ctx.Done():
 			return
 		case <-s.kick:
+			s.kickMu.Lock()
+			s.kickPending, s.kickRunning = false, true
+			s.kickMu.Unlock()
 			s.runScheduled("process")
 			s.runScheduled("reports")
+			s.kickMu.Lock()
+			s.kickRunning = false
+			s.kickCond.Broadcast()
+			s.kickMu.Unlock()
 		}
 	}
 }
@@ -422,4 +436,14 @@ func (s *Service) setHook(fn func(point string) error) {
 		return
 	}
 	s.testHook.Store(&fn)
+}
+
+// waitKicks waits until the runs asked for by Kick are done (tests; the
+// service must be started).
+func (s *Service) waitKicks() {
+	s.kickMu.Lock()
+	for s.kickPending || s.kickRunning {
+		s.kickCond.Wait()
+	}
+	s.kickMu.Unlock()
 }

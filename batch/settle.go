@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"time"
+
+	"go.etcd.io/bbolt"
 )
 
 // Settlement. Every accepted debit has an event in batch.due on its
@@ -54,6 +56,18 @@ func (s *Service) settle(ctx context.Context, upTo time.Time) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		// Look before taking the write lock: an empty commit still syncs.
+		due := false
+		if err := s.db.View(func(tx *bbolt.Tx) error {
+			k, _ := tx.Bucket(bDue).Cursor().First()
+			due = k != nil && bytes.Compare(k[:4], limit) <= 0
+			return nil
+		}); err != nil {
+			return err
+		}
+		if !due {
+			return nil
 		}
 		done := false
 		err := s.update(func(tx *wtx) error {
@@ -110,7 +124,7 @@ func (s *Service) settleEvent(tx *wtx, day time.Time, kind byte, txID string, no
 	}
 	prev := t.State
 	trig, code := "", ""
-	if len(t.Trigger) == 8 {
+	if len(t.Trigger) == 8 && s.sandboxMode() {
 		trig, code = t.Trigger[:3], t.Trigger[4:]
 	}
 	switch kind {
@@ -124,7 +138,7 @@ func (s *Service) settleEvent(tx *wtx, day time.Time, kind byte, txID string, no
 			if err := putTx(tx, t, prev); err != nil {
 				return err
 			}
-			return s.issue(tx, t, IssueReject, day, code, now)
+			return s.issue(tx, t, IssueReject, day, code, t.Amount, now)
 		}
 		t.State = TxExecuted
 		t.ExecutedDate = day
@@ -152,6 +166,13 @@ func (s *Service) settleEvent(tx *wtx, day time.Time, kind byte, txID string, no
 		if t.State != TxExecuted {
 			return nil
 		}
+		// The debtor is never paid back twice (SEPA.md §4.2): what the
+		// merchant already refunded through a REFUNDS file is not returned
+		// again, and a debit refunded in full has no R-transaction.
+		amount := t.Amount - t.Refunded
+		if amount <= 0 {
+			return nil
+		}
 		issueKind := IssueReturn
 		t.State = TxReturned
 		if kind == evRefundRequest {
@@ -162,7 +183,7 @@ func (s *Service) settleEvent(tx *wtx, day time.Time, kind byte, txID string, no
 		if err := putTx(tx, t, prev); err != nil {
 			return err
 		}
-		e := &Entry{Merchant: t.Merchant, BookingDate: day, ValueDate: day, OpCode: OpRET, Amount: t.Amount,
+		e := &Entry{Merchant: t.Merchant, BookingDate: day, ValueDate: day, OpCode: OpRET, Amount: amount,
 			TransactionID: s.ids.next(now), InitialTransactionID: t.ID, Reference: t.Reference, MandateRef: t.MandateRef,
 			ClientRef: t.ClientRef, InvoiceRef: t.InvoiceRef, DebtorName: t.DebtorName, Label: code + " " + reasonLabels[code],
 			ReasonCode: code}
@@ -172,16 +193,16 @@ func (s *Service) settleEvent(tx *wtx, day time.Time, kind byte, txID string, no
 		if err := s.bookFee(tx, OpRET, day, day, t, now); err != nil {
 			return err
 		}
-		return s.issue(tx, t, issueKind, day, code, now)
+		return s.issue(tx, t, issueKind, day, code, amount, now)
 	}
 	return nil
 }
 
-func (s *Service) issue(tx *wtx, t *txRec, kind string, day time.Time, code string, now time.Time) error {
+func (s *Service) issue(tx *wtx, t *txRec, kind string, day time.Time, code string, amount int64, now time.Time) error {
 	return putIssue(tx.Tx, &IssueEvent{
 		ID: s.ids.next(now), Merchant: t.Merchant, Kind: kind, PaymentRef: t.Reference, TransactionID: t.ID,
 		MandateRef: t.MandateRef, ClientRef: t.ClientRef, DebtorName: t.DebtorName, DebtorIBAN: t.DebtorIBAN,
-		Amount: t.Amount, CollectionDate: t.CollectionDate, IssueDate: day, ReasonCode: code, ReasonLabel: reasonLabels[code],
+		Amount: amount, CollectionDate: t.CollectionDate, IssueDate: day, ReasonCode: code, ReasonLabel: reasonLabels[code],
 	})
 }
 

@@ -210,3 +210,34 @@ func TestTriggers(t *testing.T) {
 		}
 	}
 }
+
+// A return after a partial refund by the merchant takes back only what the
+// debtor has not already received; a debit refunded in full has no return.
+func TestReturnAfterMerchantRefundIsNetted(t *testing.T) {
+	e := newEnv(t, "2026-12-01 10:00") // Tuesday
+	e.mustAck("p.csv", payments(
+		pay{ref: "X", amount: "30.00", name: "ISSUE-SEPA-RET-AM04 Luc"},  // collected 2 Dec, returned 4 Dec
+		pay{ref: "Z", amount: "50.00", name: "ISSUE-SEPA-REF-MD06 Marc"}, // collected 2 Dec, refund request 7 Dec
+		pay{ref: "Y", amount: "100.00"},
+	))
+	e.run("process")
+	e.setClock("2026-12-03 10:00")
+	e.mustAck("r.csv", refunds(refund{"RX", "X", "10.00"}, refund{"RZ", "Z", "50.00"}))
+	e.run("process")
+	if got := e.balance(); got != 120_00 {
+		t.Fatalf("balance after refunds = %s", formats.FormatAmount(got))
+	}
+	e.setClock("2026-12-08 10:00")
+	if got := entriesString(e.ledger("2026-12-04")); got != "RET-20.00 v2026-12-04 X AM04" {
+		t.Errorf("4 Dec: %s", got)
+	}
+	if got := issuesString(e.issues("2026-12-04")); got != "RETURN X AM04 20.00" {
+		t.Errorf("4 Dec issues: %s", got)
+	}
+	if got := entriesString(e.ledger("2026-12-07")) + issuesString(e.issues("2026-12-07")); got != "" {
+		t.Errorf("7 Dec: %s", got)
+	}
+	if got := e.balance(); got != 100_00 {
+		t.Fatalf("balance = %s, want 100.00", formats.FormatAmount(got))
+	}
+}

@@ -85,7 +85,7 @@ func detect(br *bufio.Reader) (detection, error) {
 		d.issue = &Issue{Code: CodeEmptyFile, Message: "the file is empty"}
 		return d, nil
 	case bytes.HasPrefix(all, []byte{0xFF, 0xFE}) || bytes.HasPrefix(all, []byte{0xFE, 0xFF}):
-		d.issue = &Issue{Line: 1, Code: CodeEncoding, Message: "the file is UTF-16, save it as UTF-8"}
+		d.issue = &Issue{Code: CodeEncoding, Message: "the file is UTF-16, save it as UTF-8"}
 		return d, nil
 	case len(trimmed) > 0 && trimmed[0] == '<':
 		return detectXML(d, all)
@@ -94,7 +94,7 @@ func detect(br *bufio.Reader) (detection, error) {
 		d.issue = &Issue{Line: line, Code: CodeEncoding, Message: "the file is not valid UTF-8, save it as UTF-8"}
 		return d, nil
 	}
-	d.issue = &Issue{Line: 1, Code: CodeUnknownFileType, Message: "the first line must start with 0;PAYMENTS;, 0;REFUNDS; or 0;MANDATES;, or the file must be a pain.008.001.02 or pain.008.001.08 XML document"}
+	d.issue = &Issue{Code: CodeUnknownFileType, Message: "the first line must start with 0;PAYMENTS;, 0;REFUNDS; or 0;MANDATES;, or the file must be a pain.008.001.02 or pain.008.001.08 XML document"}
 	return d, nil
 }
 
@@ -111,7 +111,7 @@ func detectXML(d detection, buf []byte) (detection, error) {
 		if err != nil {
 			// Broken prolog, or a prolog longer than the buffer: nothing
 			// tells us this is a pain.008.
-			d.issue = &Issue{Line: 1, Code: CodeUnknownFileType, Message: "the file looks like XML but no root element was found: " + xmlErrText(err)}
+			d.issue = &Issue{Code: CodeUnknownFileType, Message: "the file looks like XML but no root element was found: " + xmlErrText(err)}
 			return d, nil
 		}
 		se, ok := tok.(xml.StartElement)
@@ -130,16 +130,16 @@ func detectXML(d detection, buf []byte) (detection, error) {
 			if ns != "" {
 				what = "namespace " + ns
 			}
-			d.issue = &Issue{Line: 1, Code: CodeUnknownFileType, Message: fmt.Sprintf("XML root element %s with %s is not a supported pain.008 document (pain.008.001.02 or pain.008.001.08)", se.Name.Local, what)}
+			d.issue = &Issue{Code: CodeUnknownFileType, Message: fmt.Sprintf("XML root element %s with %s is not a supported pain.008 document (pain.008.001.02 or pain.008.001.08)", se.Name.Local, what)}
 			return d, nil
 		}
 		d.typ = Pain008
 		switch {
 		case d.bom:
 			// SEPA.md §1.4 POLICY: an XML file is plain UTF-8, no BOM.
-			d.issue = &Issue{Line: 1, Code: CodeEncoding, Message: "an XML file must not start with a byte-order mark"}
+			d.issue = &Issue{Code: CodeEncoding, Message: "an XML file must not start with a byte-order mark"}
 		case declared != "" && !strings.EqualFold(declared, "UTF-8"):
-			d.issue = &Issue{Line: 1, Code: CodeEncoding, Message: fmt.Sprintf("XML encoding %s is not accepted, use UTF-8", declared)}
+			d.issue = &Issue{Code: CodeEncoding, Message: fmt.Sprintf("XML encoding %s is not accepted, use UTF-8", declared)}
 		}
 		return d, nil
 	}

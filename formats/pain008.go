@@ -8,8 +8,8 @@ package formats
 // and refuses DTDs), checks each element against the ISO schema of the
 // document's namespace (pain008_xsd.go), and runs the SEPA rules attached to
 // element paths (pain008_rules.go). Memory is constant in the size of the
-// file except for the end-to-end id set: 8 bytes of hash plus map overhead,
-// about 40 bytes per transaction.
+// file except for the end-to-end id set (refSet, 16 bytes per transaction)
+// and the line of each end-to-end id (4 bytes), to report duplicates.
 //
 // Decisions (see also docs/DECISIONS.md, "formats: pain.008"):
 //   - Issue.Line is the line of the element's start tag; Issue.Column is the
@@ -210,9 +210,11 @@ type p8PmtInf struct {
 // p8Tx collects one DrctDbtTxInf.
 type p8Tx struct {
 	line         int
+	e2eLine      int // line of the EndToEndId, when recorded for the duplicate check
 	pay          Payment
 	mndtID       bool
 	dtOfSgntr    bool
+	dbtr         bool
 	dbtrNm       bool
 	ci           string
 	ciLine       int
@@ -256,7 +258,9 @@ type p8Parser struct {
 	tx p8Tx
 
 	seed      maphash.Seed
-	e2e       map[uint64]int // end-to-end id hash → transaction number
+	e2e       *refSet    // end-to-end ids by transaction number, checked at the end
+	e2eLines  [][]uint32 // line of each transaction's EndToEndId, in chunks
+	pmtInfTx  []int      // number of transactions before each PmtInf
 	pmtInfIDs map[uint64]int
 
 	out   Payment
@@ -277,7 +281,7 @@ func newP8Parser(r io.Reader, opt Options, reader bool) *p8Parser {
 		return nil, errors.New("encoding refused")
 	}
 	if !reader {
-		p.e2e = map[uint64]int{}
+		p.e2e = newRefSet()
 		p.pmtInfIDs = map[uint64]int{}
 	}
 	p.stack = make([]p8Frame, 0, 16)
@@ -294,15 +298,20 @@ func (p *p8Parser) issue(line int, path, code, msg string) {
 		p.stop = true // the reader fails on the first problem
 		return
 	}
-	limit := MaxIssues
-	if p.opt.MaxIssues > 0 {
-		limit = p.opt.MaxIssues
-	}
+	limit := p.issueLimit()
 	if len(p.issues) == limit {
 		p.issues = append(p.issues, Issue{Line: line, Code: CodeTooManyErrors,
 			Message: fmt.Sprintf("more than %d errors, the check stopped at line %d", limit, line)})
 		p.stop = true
 	}
+}
+
+// issueLimit is how many issues are collected before TOO_MANY_ERRORS.
+func (p *p8Parser) issueLimit() int {
+	if p.opt.MaxIssues > 0 {
+		return p.opt.MaxIssues
+	}
+	return MaxIssues
 }
 
 // here reports on the innermost open element.

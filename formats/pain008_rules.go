@@ -10,8 +10,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"hash/maphash"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // p8Rule is what happens at an element: when it opens, when its value is
@@ -94,6 +97,7 @@ func buildP8Rules() *p8Rule {
 	on("GrpHdr/CtrlSum", value(func(p *p8Parser, v string, ok bool) { p.grpSum = p.declaredSum(v, ok) }))
 	on("GrpHdr/InitgPty/Nm", name70)
 	msg.end = func(p *p8Parser) {
+		p.reportDuplicateEndToEndIDs()
 		if p.grpNb.set && p.grpNb.n != int64(p.nTx) {
 			p.issue(p.grpNb.line, p.grpNb.path, CodeCountMismatch, fmt.Sprintf("GrpHdr NbOfTxs says %d, the file has %d transactions", p.grpNb.n, p.nTx))
 		}
@@ -107,6 +111,7 @@ func buildP8Rules() *p8Rule {
 		start: func(p *p8Parser, _ xml.StartElement) {
 			f := p.top()
 			p.pi = p8PmtInf{line: f.line, path: p.path("")}
+			p.pmtInfTx = append(p.pmtInfTx, p.nTx)
 		},
 		end: func(p *p8Parser) {
 			pi := &p.pi
@@ -263,15 +268,9 @@ func buildP8Rules() *p8Rule {
 			p.here(CodeInvalidValue, "EndToEndId NOTPROVIDED is not accepted: every debit needs its own payment reference")
 			return
 		}
-		if p.reader {
-			return
+		if !p.reader {
+			p.addEndToEndID(v)
 		}
-		h := maphash.String(p.seed, v)
-		if n, dup := p.e2e[h]; dup {
-			p.here(CodeDuplicateRef, fmt.Sprintf("EndToEndId %s is already used by transaction %d", quoteShort(v), n))
-			return
-		}
-		p.e2e[h] = p.nTx + 1
 	}))
 	on(tx+"InstdAmt", p8Rule{
 		start: func(p *p8Parser, t xml.StartElement) {
@@ -374,6 +373,7 @@ func buildP8Rules() *p8Rule {
 			p.here(CodeInvalidValue, fmt.Sprintf("%s: give the debtor bank as a BIC, or Othr/Id NOTPROVIDED", quoteShort(v)))
 		}
 	}))
+	on(tx+"Dbtr", start(func(p *p8Parser, _ xml.StartElement) { p.tx.dbtr = true }))
 	on(tx+"Dbtr/Nm", value(func(p *p8Parser, v string, ok bool) {
 		p.tx.dbtrNm = true
 		if ok && p.name70(v) {
@@ -450,7 +450,7 @@ func (p *p8Parser) txEnd() {
 	if !tx.dtOfSgntr {
 		p.issue(line, p.path("DrctDbtTx/MndtRltdInf/DtOfSgntr"), CodeMissingValue, "the mandate signature date is required")
 	}
-	if !tx.dbtrNm {
+	if !tx.dbtrNm && tx.dbtr { // a missing Dbtr is already a structure error
 		p.issue(line, p.path("Dbtr/Nm"), CodeMissingValue, "the debtor name is required")
 	}
 	switch {
@@ -465,6 +465,9 @@ func (p *p8Parser) txEnd() {
 	}
 	if tx.tpSeqTp != "" && pi.seqTp != "" && tx.tpSeqTp != pi.seqTp {
 		p.issue(line, p.path("PmtTpInf/SeqTp"), CodeInvalidValue, "the sequence type differs from the one of its PmtInf")
+	}
+	if p.e2e != nil {
+		p.keepEndToEndLine()
 	}
 	p.nTx++
 	pi.nTx++
@@ -605,4 +608,60 @@ func (p *p8Parser) creditorID(v string) {
 
 func isCurrencyCode(c string) bool {
 	return len(c) == 3 && isUpper(c[0]) && isUpper(c[1]) && isUpper(c[2])
+}
+
+// p8LineChunk is how many end-to-end id lines a chunk holds (16 KiB), so
+// the list grows without copying.
+const p8LineChunk = 4096
+
+// addEndToEndID records the end-to-end id of the transaction being read
+// (number p.nTx+1) for the duplicate check at the end of the document.
+func (p *p8Parser) addEndToEndID(v string) {
+	// refSet only hashes the bytes: no copy of v is needed.
+	p.e2e.add(unsafe.Slice(unsafe.StringData(v), len(v)), p.nTx+1)
+	p.tx.e2eLine = p.top().line
+}
+
+// keepEndToEndLine files the line of the transaction's end-to-end id (0
+// when it was not recorded) under its transaction number.
+func (p *p8Parser) keepEndToEndLine() {
+	if n := len(p.e2eLines); n == 0 || len(p.e2eLines[n-1]) == p8LineChunk {
+		p.e2eLines = append(p.e2eLines, make([]uint32, 0, p8LineChunk))
+	}
+	last := &p.e2eLines[len(p.e2eLines)-1]
+	*last = append(*last, uint32(p.tx.e2eLine))
+}
+
+func (p *p8Parser) endToEndLine(tx int) int {
+	return int(p.e2eLines[(tx-1)/p8LineChunk][(tx-1)%p8LineChunk])
+}
+
+// reportDuplicateEndToEndIDs reports every end-to-end id used before in the
+// file, on its own line, naming the transaction that used it first. refSet
+// finds them in hash order; the earliest ones are kept (at most twice the
+// issue cap at a time) so a file with more duplicates than the cap reports
+// its first ones.
+func (p *p8Parser) reportDuplicateEndToEndIDs() {
+	if p.e2e == nil {
+		return
+	}
+	type dup struct{ tx, first int }
+	var dups []dup
+	keep := p.issueLimit()
+	byTx := func(a, b dup) int { return a.tx - b.tx }
+	p.e2e.duplicates(func(tx, first int) {
+		dups = append(dups, dup{tx, first})
+		if len(dups) >= 2*keep {
+			slices.SortFunc(dups, byTx)
+			dups = dups[:keep]
+		}
+	})
+	p.e2e = nil
+	slices.SortFunc(dups, byTx)
+	for _, d := range dups {
+		pi := sort.Search(len(p.pmtInfTx), func(i int) bool { return p.pmtInfTx[i] >= d.tx }) - 1
+		path := fmt.Sprintf("PmtInf[%d]/DrctDbtTxInf[%d]/PmtId/EndToEndId", pi+1, d.tx-p.pmtInfTx[pi])
+		p.issue(p.endToEndLine(d.tx), path, CodeDuplicateRef,
+			fmt.Sprintf("this EndToEndId is already used by transaction %d (line %d)", d.first, p.endToEndLine(d.first)))
+	}
 }

@@ -479,6 +479,7 @@ func TestPain008Codes(t *testing.T) {
 		{"debtor name control char", "", "<Nm>Paul Durand</Nm>", "<Nm>Paul&#x9;Durand</Nm>", Options{}, CodeInvalidCharset, tx2 + "Dbtr/Nm", "Paul&#x9;"},
 		{"debtor name accents ok", "", "<Nm>Paul Durand</Nm>", "<Nm>Paul Durand-Müller &amp; Fils</Nm>", Options{}, "", "", ""},
 		{"debtor name missing", "", "<Dbtr>\n          <Nm>Paul Durand</Nm>\n        </Dbtr>", "<Dbtr>\n        </Dbtr>", Options{}, CodeMissingValue, tx2 + "Dbtr/Nm", "<DrctDbtTxInf>\n        <PmtId>\n          <EndToEndId>PAY-0002"},
+		{"debtor missing", "", "<Dbtr>\n          <Nm>Paul Durand</Nm>\n        </Dbtr>\n", "", Options{}, CodeXMLStructure, tx2 + "Dbtr", "<DbtrAcct>\n          <Id>\n            <IBAN>DE2150"},
 		{"creditor name missing", "", "<Cdtr>\n        <Nm>ACME SAS</Nm>\n      </Cdtr>", "<Cdtr>\n      </Cdtr>", Options{}, CodeMissingValue, "PmtInf[1]/Cdtr/Nm", "<Cdtr>"},
 		{"remittance too long", "", "<Ustrd>November subscription</Ustrd>", "<Ustrd>" + strings.Repeat("x", 141) + "</Ustrd>", Options{}, CodeTooLong, "PmtInf[1]/DrctDbtTxInf[1]/RmtInf/Ustrd[1]", "<Ustrd>"},
 		{"two Ustrd", "", "<Ustrd>November subscription</Ustrd>", "<Ustrd>November</Ustrd>\n<Ustrd>subscription</Ustrd>", Options{}, CodeInvalidValue, "PmtInf[1]/DrctDbtTxInf[1]/RmtInf/Ustrd[2]", "<Ustrd>subscription"},
@@ -721,6 +722,23 @@ func TestPain008TooManyErrors(t *testing.T) {
 	if last := issues[MaxIssues]; last.Code != CodeTooManyErrors || last.Line != issues[MaxIssues-1].Line {
 		t.Errorf("last issue = %+v", last)
 	}
+	// Duplicates, found once the document is read, are capped the same way.
+	g = newP8Gen(1500)
+	g.mut = func(i int, tx []byte) []byte {
+		// Pairs of transactions share an id: 750 duplicates in hash order.
+		return bytes.Replace(tx, fmt.Appendf(nil, "E2E-%08d", i), fmt.Appendf(nil, "E2E-%08d", i/2), 1)
+	}
+	_, issues, _ = validatePain008(g, Options{MaxIssues: 100})
+	if len(issues) != 101 || issues[100].Code != CodeTooManyErrors {
+		t.Fatalf("%d issues, last %+v", len(issues), issues[len(issues)-1])
+	}
+	for k, is := range issues[:100] {
+		tx := 2*k + 2 // the second of each pair, the earliest first
+		if is.Code != CodeDuplicateRef || is.Column != fmt.Sprintf("PmtInf[1]/DrctDbtTxInf[%d]/PmtId/EndToEndId", tx) ||
+			!strings.Contains(is.Message, fmt.Sprintf("transaction %d (line ", tx-1)) {
+			t.Fatalf("issue %d = %+v", k, is)
+		}
+	}
 	// Options.MaxIssues lowers the cap.
 	g = newP8Gen(50)
 	g.mut = func(i int, tx []byte) []byte { return bytes.Replace(tx, []byte(`Ccy="EUR"`), []byte(`Ccy="USD"`), 1) }
@@ -843,6 +861,9 @@ func TestPain008Hostile(t *testing.T) {
 		}, CodeEncoding, paulLine},
 		{"control character", func() io.Reader {
 			return strings.NewReader(strings.Replace(base, "Paul Durand", "Paul \x01 Durand", 1))
+		}, CodeXMLSyntax, paulLine},
+		{"control character reference", func() io.Reader {
+			return strings.NewReader(strings.Replace(base, "Paul Durand", "Paul &#1; Durand", 1))
 		}, CodeXMLSyntax, paulLine},
 		{"truncated", func() io.Reader { return strings.NewReader(base[:len(base)/2]) }, CodeXMLSyntax, 0},
 		{"mismatched end tag", func() io.Reader { return strings.NewReader(strings.Replace(base, "</PmtMtd>", "</PmtMtdX>", 1)) }, CodeXMLSyntax, 15},
@@ -1269,5 +1290,18 @@ func TestPain008Concurrent(t *testing.T) {
 	}
 	if dups != 2 {
 		t.Errorf("%d duplicates, want 2", dups)
+	}
+}
+
+// TestPain008CRLF: Windows line ends change nothing, lines included.
+func TestPain008CRLF(t *testing.T) {
+	doc := strings.ReplaceAll(p8Base("02"), "\n", "\r\n")
+	if _, issues := p8Validate(t, doc, Options{}); len(issues) > 0 {
+		t.Fatalf("refused:%s", fmtIssues(issues))
+	}
+	bad := strings.Replace(doc, "DE21500500009876543210", "DE21500500009876543211", 1)
+	_, issues := p8Validate(t, bad, Options{})
+	if len(issues) != 1 || issues[0].Line != lineOf(t, bad, "DE2150") {
+		t.Fatalf("want one issue on line %d:%s", lineOf(t, bad, "DE2150"), fmtIssues(issues))
 	}
 }

@@ -94,14 +94,14 @@ func TestValidateErrors(t *testing.T) {
 		// Whole file.
 		{"empty", "", nil, []want{{0, "", CodeEmptyFile, "the file is empty"}}},
 		{"only BOM and blank lines", "\xEF\xBB\xBF\r\n\n  \n", nil, []want{{0, "", CodeEmptyFile, ""}}},
-		{"UTF-16", "\xFF\xFE0\x00;\x00", nil, []want{{1, "", CodeEncoding, "the file is UTF-16, save it as UTF-8"}}},
+		{"UTF-16", "\xFF\xFE0\x00;\x00", nil, []want{{0, "", CodeEncoding, "the file is UTF-16, save it as UTF-8"}}},
 		{"binary", "PK\x03\x04\x14\x00\x00\x00\x08\x00\xb0\xc1", nil, []want{{1, "", CodeEncoding, ""}}},
 		{"Latin-1 line", build(Payments, payTitles, "PAY-1;10.00;UMR-1;2025-03-14;Jos\xe9 Martin;FR7630006000011234567890189;"), nil,
 			[]want{{4, "", CodeEncoding, "line is not valid UTF-8 at byte 33, save the file as UTF-8"}}},
-		{"unknown", "hello;world\n", nil, []want{{1, "", CodeUnknownFileType, ""}}},
-		{"lower-case type", "0;payments;acme-creditor;ACME SAS;\n", nil, []want{{1, "", CodeUnknownFileType, ""}}},
+		{"unknown", "hello;world\n", nil, []want{{0, "", CodeUnknownFileType, ""}}},
+		{"lower-case type", "0;payments;acme-creditor;ACME SAS;\n", nil, []want{{0, "", CodeUnknownFileType, ""}}},
 		{"XML not pain.008", `<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt/></Document>`, nil,
-			[]want{{1, "", CodeUnknownFileType, "XML root element Document with namespace urn:iso:std:iso:20022:tech:xsd:camt.053.001.08 is not a supported pain.008 document (pain.008.001.02 or pain.008.001.08)"}}},
+			[]want{{0, "", CodeUnknownFileType, "XML root element Document with namespace urn:iso:std:iso:20022:tech:xsd:camt.053.001.08 is not a supported pain.008 document (pain.008.001.02 or pain.008.001.08)"}}},
 
 		{"CR line ends", strings.ReplaceAll(build(Payments, payTitles, payRow(1)), "\n", "\r"), nil,
 			[]want{{1, "", CodeHeader, "lines end with a carriage return alone (old Mac format), they must end with LF or CRLF"}}},

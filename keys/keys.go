@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/ssh"
@@ -149,6 +151,12 @@ func ValidMerchantID(id string) bool { return merchantIDRe.MatchString(id) }
 func (r *Registry) AddMerchant(m Merchant) (Merchant, error) {
 	if !merchantIDRe.MatchString(m.ID) {
 		return Merchant{}, fmt.Errorf("%w: merchant ID %q must be 3 to 32 of a-z, 0-9, _ and -, starting with a letter or digit", ErrInvalid, m.ID)
+	}
+	// The name goes into report headers and camt.053 (Max140Text): one
+	// line of text, no control characters.
+	if strings.TrimSpace(m.Name) == "" || utf8.RuneCountInString(m.Name) > 140 || !utf8.ValidString(m.Name) ||
+		strings.ContainsFunc(m.Name, unicode.IsControl) {
+		return Merchant{}, fmt.Errorf("%w: the merchant name must be 1 to 140 characters of text on one line", ErrInvalid)
 	}
 	if !creditorRe.MatchString(m.CreditorRef) {
 		return Merchant{}, fmt.Errorf("%w: creditor reference %q must be 1 to 35 of A-Z, a-z, 0-9, '.', '_' and '-'", ErrInvalid, m.CreditorRef)

@@ -31,7 +31,7 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newRegistry(t *testing.T) (*keys.Registry, *clock) {
+func newRegistry(t testing.TB) (*keys.Registry, *clock) {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "test.db"), 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -46,7 +46,7 @@ func newRegistry(t *testing.T) (*keys.Registry, *clock) {
 	return r, c
 }
 
-func addMerchant(t *testing.T, r *keys.Registry, id string) {
+func addMerchant(t testing.TB, r *keys.Registry, id string) {
 	t.Helper()
 	if _, err := r.AddMerchant(keys.Merchant{ID: id, Name: "Merchant " + id, CreditorRef: "REF-" + id}); err != nil {
 		t.Fatal(err)
@@ -282,17 +282,21 @@ func TestMerchants(t *testing.T) {
 	}{
 		{"ok", keys.Merchant{ID: "zeta", Name: "Zeta", CreditorRef: "ZETA", ICS: "FR72ZZZ123456"}, nil},
 		{"ok no ICS", keys.Merchant{ID: "acme_1", Name: "Acme", CreditorRef: "ACME.1-x"}, nil},
-		{"duplicate ID", keys.Merchant{ID: "zeta", CreditorRef: "OTHER"}, keys.ErrExists},
-		{"duplicate creditor ref", keys.Merchant{ID: "zeta2", CreditorRef: "ZETA"}, keys.ErrExists},
-		{"ID too short", keys.Merchant{ID: "ab", CreditorRef: "AB"}, keys.ErrInvalid},
-		{"ID upper case", keys.Merchant{ID: "Acme", CreditorRef: "AC"}, keys.ErrInvalid},
-		{"ID starts with dash", keys.Merchant{ID: "-acme", CreditorRef: "AC"}, keys.ErrInvalid},
-		{"ID with dots", keys.Merchant{ID: "../x", CreditorRef: "AC"}, keys.ErrInvalid},
-		{"ID too long", keys.Merchant{ID: strings.Repeat("a", 33), CreditorRef: "AC"}, keys.ErrInvalid},
-		{"creditor ref empty", keys.Merchant{ID: "abc"}, keys.ErrInvalid},
-		{"creditor ref space", keys.Merchant{ID: "abc", CreditorRef: "A B"}, keys.ErrInvalid},
-		{"creditor ref too long", keys.Merchant{ID: "abc", CreditorRef: strings.Repeat("A", 36)}, keys.ErrInvalid},
-		{"bad ICS", keys.Merchant{ID: "abc", CreditorRef: "ABC", ICS: "nope"}, keys.ErrInvalid},
+		{"duplicate ID", keys.Merchant{ID: "zeta", Name: "X", CreditorRef: "OTHER"}, keys.ErrExists},
+		{"duplicate creditor ref", keys.Merchant{ID: "zeta2", Name: "X", CreditorRef: "ZETA"}, keys.ErrExists},
+		{"ID too short", keys.Merchant{ID: "ab", Name: "X", CreditorRef: "AB"}, keys.ErrInvalid},
+		{"ID upper case", keys.Merchant{ID: "Acme", Name: "X", CreditorRef: "AC"}, keys.ErrInvalid},
+		{"ID starts with dash", keys.Merchant{ID: "-acme", Name: "X", CreditorRef: "AC"}, keys.ErrInvalid},
+		{"ID with dots", keys.Merchant{ID: "../x", Name: "X", CreditorRef: "AC"}, keys.ErrInvalid},
+		{"ID too long", keys.Merchant{ID: strings.Repeat("a", 33), Name: "X", CreditorRef: "AC"}, keys.ErrInvalid},
+		{"creditor ref empty", keys.Merchant{ID: "abc", Name: "X"}, keys.ErrInvalid},
+		{"creditor ref space", keys.Merchant{ID: "abc", Name: "X", CreditorRef: "A B"}, keys.ErrInvalid},
+		{"creditor ref too long", keys.Merchant{ID: "abc", Name: "X", CreditorRef: strings.Repeat("A", 36)}, keys.ErrInvalid},
+		{"bad ICS", keys.Merchant{ID: "abc", Name: "A", CreditorRef: "ABC", ICS: "nope"}, keys.ErrInvalid},
+		{"name with punctuation", keys.Merchant{ID: "beta", Name: `Béta & Fils; "Lyon"`, CreditorRef: "BETA"}, nil},
+		{"no name", keys.Merchant{ID: "abc", Name: "  ", CreditorRef: "ABC"}, keys.ErrInvalid},
+		{"name on two lines", keys.Merchant{ID: "abc", Name: "A\nB", CreditorRef: "ABC"}, keys.ErrInvalid},
+		{"name too long", keys.Merchant{ID: "abc", Name: strings.Repeat("é", 141), CreditorRef: "ABC"}, keys.ErrInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -312,7 +316,7 @@ func TestMerchants(t *testing.T) {
 		})
 	}
 	ms, err := r.Merchants()
-	if err != nil || len(ms) != 2 || ms[0].ID != "acme_1" || ms[1].ID != "zeta" {
+	if err != nil || len(ms) != 3 || ms[0].ID != "acme_1" || ms[1].ID != "beta" || ms[2].ID != "zeta" {
 		t.Fatalf("Merchants = %+v, %v", ms, err)
 	}
 	if _, err := r.Merchant("nobody"); !errors.Is(err, keys.ErrNotFound) {

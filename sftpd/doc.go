@@ -8,6 +8,12 @@
 // DATA/merchants/M/out (see MerchantDir). Names starting with InternalPrefix
 // are the service's own temporary files: merchants can neither list nor
 // touch them.
+//
+// Files: server.go (listener, SSH configuration and authentication,
+// sessions, limits, shutdown), vfs.go (the virtual tree, uploads and
+// downloads), bans.go, hostkeys.go, metrics.go. The behaviour chosen where
+// SPEC.md is silent is written down in docs/DECISIONS.md under "SFTP front
+// door".
 package sftpd
 
 import "path/filepath"

@@ -119,6 +119,7 @@ type conn struct {
 	merchant    string
 	fingerprint string
 	source      string
+	cutWhy      atomic.Value // string: why the server closed it, for the logout audit
 	transfers   atomic.Int64 // open file handles: a shutdown waits for them
 	lastDone    atomic.Int64 // wall-clock UnixNano when the last transfer ended
 	recent      *recentUploads
@@ -178,8 +179,7 @@ func (s *Server) onKeyEvent(ev keys.Event) {
 	s.mu.Unlock()
 	for _, c := range victims {
 		s.log.Info("closing session", "merchant", c.merchant, "fingerprint", c.fingerprint, "reason", ev.Kind)
-		s.audit(audit.Event{Action: "logout", Merchant: c.merchant, Fingerprint: c.fingerprint, Source: c.source, Detail: "closed: key " + ev.Kind})
-		c.sc.Close()
+		c.cut("closed by the server: " + map[string]string{keys.EventRevoked: "key revoked", keys.EventSuspended: "merchant suspended"}[ev.Kind])
 	}
 }
 
@@ -205,8 +205,7 @@ func (s *Server) sweep() {
 		for _, c := range live {
 			if err := s.stillValid(c.merchant, c.fingerprint); err != nil {
 				s.log.Info("closing session", "merchant", c.merchant, "fingerprint", c.fingerprint, "reason", reasonOf(err))
-				s.audit(audit.Event{Action: "logout", Merchant: c.merchant, Fingerprint: c.fingerprint, Source: c.source, Detail: "closed: " + reasonOf(err)})
-				c.sc.Close()
+				c.cut("closed by the server: " + reasonOf(err))
 			}
 		}
 	}
@@ -493,7 +492,7 @@ func (s *Server) handle(c *conn) {
 			s.session(c, root, ch, chReqs)
 		}()
 	}
-	s.audit(audit.Event{Action: "logout", Merchant: merchant, Fingerprint: fp, Source: c.source})
+	s.audit(audit.Event{Action: "logout", Merchant: merchant, Fingerprint: fp, Source: c.source, Detail: c.cutReason()})
 }
 
 // stillValid re-checks a live session's key and merchant (revoked,
@@ -647,6 +646,18 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.connWG.Wait()
 	return nil
+}
+
+// cut closes an authenticated connection, recording why for its logout
+// audit event (written once, when the connection ends).
+func (c *conn) cut(why string) {
+	c.cutWhy.CompareAndSwap(nil, why)
+	c.sc.Close()
+}
+
+func (c *conn) cutReason() string {
+	why, _ := c.cutWhy.Load().(string)
+	return why
 }
 
 // shutdownGrace is how long after its last transfer a connection stays

@@ -338,6 +338,20 @@ func TestRevokeAndSuspendCloseLiveSessions(t *testing.T) {
 			if _, err := os.Stat(ts.disk("acme", "in/pay.csv")); !errors.Is(err, os.ErrNotExist) {
 				t.Fatalf("partial upload published: %v", err)
 			}
+			// One logout per cut session, saying why.
+			want := map[string]string{"revoke": "closed by the server: key revoked", "suspend": "closed by the server: merchant suspended"}[kind]
+			eventually(t, func() bool {
+				n := 0
+				for _, e := range ts.auditActions("logout") {
+					if e.Fingerprint == acme.fp {
+						n++
+						if e.Detail != want {
+							t.Fatalf("logout detail %q, want %q", e.Detail, want)
+						}
+					}
+				}
+				return n == 1
+			})
 		})
 	}
 }
@@ -387,6 +401,21 @@ func TestIdleTimeout(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
 	acme := ts.addMerchant("acme")
 	c := ts.sftp(acme)
+	// Traffic keeps a session alive well past the idle timeout.
+	f, err := c.Create("/in/slow.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		if _, err := f.Write([]byte("line\n")); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("slow upload cut: %v", err)
+	}
+	// Silence ends it.
 	done := make(chan error, 1)
 	go func() { done <- c.Wait() }()
 	select {

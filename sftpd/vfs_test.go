@@ -490,8 +490,23 @@ func TestUploadTooLarge(t *testing.T) {
 		t.Fatal("oversized file published")
 	}
 	mustEqual(t, "pick-ups", strings.Join(ts.pickup.list(), ","), "acme/ok.csv")
+	// Writing far past the limit (a sparse offset) fails, and so does
+	// every write after it, even one within the limit.
+	f, err := c.Create("/in/sparse.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("x"), 1<<40); err == nil {
+		t.Fatal("write at 1 TiB accepted")
+	}
+	if _, err := f.WriteAt([]byte("x"), 0); err == nil {
+		t.Fatal("write after a refused write accepted")
+	}
+	if err := f.Close(); err == nil {
+		t.Fatal("close of a refused upload succeeded")
+	}
 	ups := ts.auditActions("upload")
-	if len(ups) != 2 || ups[1].Outcome != outcomeRefused {
+	if len(ups) != 3 || ups[1].Outcome != outcomeRefused || ups[2].Outcome != outcomeRefused {
 		t.Fatalf("upload audit = %+v", ups)
 	}
 }

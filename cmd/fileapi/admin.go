@@ -68,14 +68,19 @@ func runAdmin(inv *invocation, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 	e, err := openLocal(inv.data)
 	if errors.Is(err, errInUse) {
-		// A server may be starting: its socket comes up right after the
-		// store opens. Give it one more chance before giving up.
-		if resp, ok, err2 := callServer(sock, inv); ok && err2 == nil {
-			io.WriteString(stdout, resp.Stdout)
-			if resp.Code != exitOK {
-				return &exitError{code: resp.Code, msg: resp.Error}
+		// A server may be starting: its socket comes up once its store,
+		// host keys and listeners are ready. Wait a little for it.
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if resp, ok, err2 := callServer(sock, inv); ok {
+				if err2 != nil {
+					return err2
+				}
+				io.WriteString(stdout, resp.Stdout)
+				if resp.Code != exitOK {
+					return &exitError{code: resp.Code, msg: resp.Error}
+				}
+				return nil
 			}
-			return nil
 		}
 	}
 	if err != nil {
@@ -83,6 +88,7 @@ func runAdmin(inv *invocation, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 	defer e.close()
 	inv.env = e
+	inv.actor = localActor()
 	return inv.cmd.run(inv)
 }
 
@@ -230,11 +236,11 @@ func (s *adminServer) handle(c net.Conn) {
 		return
 	}
 	c.SetReadDeadline(time.Time{})
-	json.NewEncoder(c).Encode(s.execute(req))
+	json.NewEncoder(c).Encode(s.execute(req, peerActor(c)))
 }
 
 // execute runs one admin request with the server's services.
-func (s *adminServer) execute(req adminRequest) (resp adminResponse) {
+func (s *adminServer) execute(req adminRequest, actor string) (resp adminResponse) {
 	var cmd *command
 	for _, c := range commands {
 		if c.name == req.Command && c.admin {
@@ -245,7 +251,7 @@ func (s *adminServer) execute(req adminRequest) (resp adminResponse) {
 		return adminResponse{Code: exitUsage, Error: fmt.Sprintf("the server does not run %q", req.Command)}
 	}
 	var out bytes.Buffer
-	inv := &invocation{cmd: cmd, args: req.Args, opts: req.Opts, input: req.Input, stdout: &out, env: s.env, data: s.env.dataDir}
+	inv := &invocation{cmd: cmd, args: req.Args, opts: req.Opts, input: req.Input, stdout: &out, env: s.env, data: s.env.dataDir, actor: actor}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer func() {
@@ -254,7 +260,7 @@ func (s *adminServer) execute(req adminRequest) (resp adminResponse) {
 			resp = adminResponse{Stdout: out.String(), Code: exitFail, Error: "internal error in the server (see its log)"}
 		}
 	}()
-	s.log.Info("admin command", "command", req.Command, "args", req.Args)
+	s.log.Info("admin command", "command", req.Command, "args", req.Args, "by", actor)
 	err := cmd.run(inv)
 	resp = adminResponse{Stdout: out.String()}
 	if err != nil {

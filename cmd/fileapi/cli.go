@@ -79,6 +79,8 @@ type invocation struct {
 	stdout io.Writer
 	fs     *flag.FlagSet // the parsed flags (serve reads its settings from it)
 	env    *env          // services; set before run
+	// actor names who runs the command, for the audit log.
+	actor string
 }
 
 // commands is the command table; order is the order of the help text.

@@ -203,6 +203,11 @@ func TestAdminCommandsSameWithAndWithoutServer(t *testing.T) {
 	if !strings.Contains(string(auditLog), `"source":"cli"`) {
 		t.Errorf("audit events are not marked as from the CLI")
 	}
+	// They name the user who ran the command, as the kernel saw it on the
+	// admin socket.
+	if by := " by " + describeUID(os.Getuid()); !strings.Contains(string(auditLog), `"action":"key_revoke","merchant":"acme"`) || !strings.Contains(string(auditLog), by+`"}`) {
+		t.Errorf("audit events do not say %q:\n%s", by, auditLog)
+	}
 }
 
 func TestStaleSocketDoesNotBreakTheCLI(t *testing.T) {

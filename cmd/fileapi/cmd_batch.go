@@ -189,7 +189,7 @@ func runJob(inv *invocation) error {
 		return fmt.Errorf("job %s failed: %v", job, err)
 	}
 	took := time.Since(start).Round(time.Millisecond)
-	inv.env.record(audit.Event{Action: "job_run", Detail: strings.TrimSpace(job + " " + inv.opts.Date)})
+	inv.record(audit.Event{Action: "job_run", Detail: strings.TrimSpace(job + " " + inv.opts.Date)})
 	asOf := "now"
 	if inv.opts.Date != "" {
 		asOf = "as of " + inv.opts.Date
@@ -242,7 +242,7 @@ func runClockSet(inv *invocation) error {
 		}
 		return err
 	}
-	inv.env.record(audit.Event{Action: "clock_set", Detail: t.Format(time.RFC3339)})
+	inv.record(audit.Event{Action: "clock_set", Detail: t.Format(time.RFC3339)})
 	return clockMoved(inv)
 }
 
@@ -274,7 +274,7 @@ func runClockAdvance(inv *invocation) error {
 	if err := sc.Advance(d); err != nil {
 		return err
 	}
-	inv.env.record(audit.Event{Action: "clock_advance", Detail: d.String()})
+	inv.record(audit.Event{Action: "clock_advance", Detail: d.String()})
 	return clockMoved(inv)
 }
 

@@ -85,7 +85,7 @@ func runKeysAdd(inv *invocation) error {
 		return keyAddErr(src, err)
 	}
 	for _, k := range added {
-		inv.env.record(audit.Event{Action: "key_add", Merchant: merchant, Fingerprint: k.Fingerprint, Detail: fmt.Sprintf("%s %d bits %s", k.Type, k.Bits, k.Comment)})
+		inv.record(audit.Event{Action: "key_add", Merchant: merchant, Fingerprint: k.Fingerprint, Detail: fmt.Sprintf("%s %d bits %s", k.Type, k.Bits, k.Comment)})
 		if _, err := fmt.Fprintln(inv.stdout, k.Fingerprint); err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func runKeysRevoke(inv *invocation) error {
 		_, err = fmt.Fprintf(inv.stdout, "key %s of merchant %s was already revoked on %s\n", k.Fingerprint, k.Merchant, inv.env.stamp(before.RevokedAt))
 		return err
 	}
-	inv.env.record(audit.Event{Action: "key_revoke", Merchant: k.Merchant, Fingerprint: k.Fingerprint})
+	inv.record(audit.Event{Action: "key_revoke", Merchant: k.Merchant, Fingerprint: k.Fingerprint})
 	_, err = fmt.Fprintf(inv.stdout, "key %s of merchant %s revoked; its sessions are closed\n", k.Fingerprint, k.Merchant)
 	return err
 }

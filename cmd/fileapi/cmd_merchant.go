@@ -137,7 +137,7 @@ func runMerchantAdd(inv *invocation) error {
 			return fmt.Errorf("merchant %q added, but its folders could not be created: %v", m.ID, err)
 		}
 	}
-	inv.env.record(audit.Event{Action: "merchant_add", Merchant: m.ID, Detail: fmt.Sprintf("name=%q creditor_ref=%q ics=%q", m.Name, m.CreditorRef, m.ICS)})
+	inv.record(audit.Event{Action: "merchant_add", Merchant: m.ID, Detail: fmt.Sprintf("name=%q creditor_ref=%q ics=%q", m.Name, m.CreditorRef, m.ICS)})
 	_, err = fmt.Fprintf(inv.stdout, "merchant %s added (creditor reference %s)\n", m.ID, m.CreditorRef)
 	return err
 }
@@ -236,7 +236,7 @@ func setSuspended(inv *invocation, suspend bool) error {
 	if m.Suspended == suspend {
 		text = "was already " + merchantStatus(m)
 	}
-	inv.env.record(audit.Event{Action: action, Merchant: id})
+	inv.record(audit.Event{Action: action, Merchant: id})
 	_, err = fmt.Fprintf(inv.stdout, "merchant %s %s\n", id, text)
 	return err
 }

@@ -75,7 +75,7 @@ func runBackup(inv *invocation) error {
 		os.Remove(tmp)
 		return fmt.Errorf("backup failed: %v", err)
 	}
-	inv.env.record(audit.Event{Action: "backup", Path: dst, Bytes: n})
+	inv.record(audit.Event{Action: "backup", Path: dst, Bytes: n})
 	_, err = fmt.Fprintf(inv.stdout, "store copied to %s (%d bytes)\n", dst, n)
 	return err
 }

@@ -107,10 +107,10 @@ func saveSettings(db *bbolt.DB, s storedSettings) error {
 	})
 }
 
-// openStore opens DATA/fileapi.db, failing within a second when another
+// openStore opens DATA/fileapi.db, failing after wait when another
 // process holds it (bbolt's file lock) rather than hanging.
-func openStore(dataDir string) (*bbolt.DB, error) {
-	db, err := bbolt.Open(filepath.Join(dataDir, dbName), 0o600, &bbolt.Options{Timeout: time.Second})
+func openStore(dataDir string, wait time.Duration) (*bbolt.DB, error) {
+	db, err := bbolt.Open(filepath.Join(dataDir, dbName), 0o600, &bbolt.Options{Timeout: wait})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, &inUseError{dir: dataDir}
 	}
@@ -134,7 +134,7 @@ func openLocal(dataDir string) (*env, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", dataDir)
 	}
-	db, err := openStore(dataDir)
+	db, err := openStore(dataDir, time.Second)
 	if err != nil {
 		return nil, err
 	}

@@ -35,9 +35,49 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
+	// One set of host keys for the servers of the tests: an RSA 3072 key
+	// per server start is CPU the whole project's test run pays for.
+	// The quickstart and the first-start test still generate their own.
+	seedHostKeys = filepath.Join(dir, "seed")
+	os.Mkdir(seedHostKeys, 0o700)
+	if out, err := exec.Command(binary, "hostkeys", "--data", seedHostKeys).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "seeding host keys: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	seedHostKeys = filepath.Join(seedHostKeys, "hostkeys")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// seedHostKeys is a DATA/hostkeys folder made once by TestMain.
+var seedHostKeys string
+
+// seedData gives the data directory data (created if needed) the seed
+// host keys, unless it has keys already.
+func seedData(t *testing.T, data string) {
+	t.Helper()
+	dst := filepath.Join(data, "hostkeys")
+	if _, err := os.Stat(dst); err == nil {
+		return
+	}
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(seedHostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(seedHostKeys, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // result is one run of the binary.
@@ -104,6 +144,8 @@ type testServer struct {
 // waits for it to be up.
 func startTestServer(t *testing.T, data string, extra ...string) *testServer {
 	t.Helper()
+	os.MkdirAll(data, 0o700)
+	seedData(t, data)
 	return startServerIn(t, t.TempDir(), append([]string{"--data", data}, extra...)...)
 }
 

@@ -51,14 +51,16 @@ func runServe(inv *invocation) error {
 		return err
 	}
 	log := newLogger(os.Stderr, cfg.LogFormat, cfg.LogLevel)
+	// Signals that arrive while starting are handled once started.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	s, err := startServer(cfg, log)
 	if err != nil {
 		return err
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	done := make(chan error, 1)
+	stopping := false
 	for {
 		select {
 		case sig := <-sigs:
@@ -70,12 +72,13 @@ func runServe(inv *invocation) error {
 				}
 				continue
 			}
-			if s.stopping.Load() {
+			if stopping {
 				// Everything acknowledged is already durable (bbolt commits
 				// are synced), so leaving now loses nothing.
 				log.Warn("second signal: exiting now", "signal", sig.String())
 				os.Exit(exitFail)
 			}
+			stopping = true
 			log.Info("shutting down", "signal", sig.String(), "grace", cfg.ShutdownGrace.String())
 			go func() { done <- s.shutdown() }()
 		case err := <-done:
@@ -101,7 +104,14 @@ func startServer(cfg *Config, log *slog.Logger) (_ *server, err error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Data, "merchants"), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the merchants directory: %v", err)
 	}
-	db, err := openStore(cfg.Data)
+	// Another server answering on the admin socket holds the store for
+	// good: say so at once. Otherwise wait a few seconds for the lock, as
+	// an admin command run without a server holds it only briefly.
+	if c, err := net.DialTimeout("unix", socketAddr(filepath.Join(cfg.Data, socketName)), time.Second); err == nil {
+		c.Close()
+		return nil, &inUseError{dir: cfg.Data}
+	}
+	db, err := openStore(cfg.Data, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +168,11 @@ func startServer(cfg *Config, log *slog.Logger) (_ *server, err error) {
 		s.httpSrv.Close()
 		s.admin.Close(context.Background())
 		return nil, err
+	}
+	// "started" means /healthz says 200: wait for the SFTP server to be
+	// accepting (its Serve runs in a goroutine).
+	for deadline := time.Now().Add(5 * time.Second); !e.svc.sftpReady() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
 	}
 	log.Info("fileapi started",
 		"version", version,

@@ -301,8 +301,8 @@ func TestServeCreatesItsDataDirectory(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "fresh", "data")
-	startTestServer(t, data)
-	for _, p := range []string{"", "fileapi.db", "audit.log", "merchants", "admin.sock"} {
+	startServerIn(t, dir, "--data", data) // no seeded host keys: generated here
+	for _, p := range []string{"", "fileapi.db", "audit.log", "merchants", "admin.sock", "hostkeys/ssh_host_ed25519_key", "hostkeys/ssh_host_rsa_key"} {
 		st, err := os.Stat(filepath.Join(data, p))
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
