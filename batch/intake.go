@@ -62,7 +62,12 @@ func (s *Service) Pickup(merchant, name string) error {
 	}
 	rec.InDev, rec.InIno, rec.InMtime = identity(fi)
 	already := false
-	err = s.update(func(tx *wtx) error {
+	// Batched: concurrent pick-ups (many sessions closing at once) share
+	// one commit instead of queueing for one synced commit each. Batch
+	// returns once the commit is on disk, so a pick-up is as durable as
+	// before. The function may run twice: it starts from scratch.
+	err = s.batchUpdate(func(tx *wtx) error {
+		already, rec.Status = false, ""
 		// The same upload handed over twice (sftpd and the start-up scan
 		// of in/ racing, or a client retrying): one pick-up only.
 		if id := tx.Bucket(bInNames).Get(mkey(merchant, []byte(name))); id != nil {
@@ -286,7 +291,10 @@ func (s *Service) intake(it intakeItem) error {
 	}
 
 	var outName string
-	err = s.update(func(tx *wtx) error {
+	// Batched: the decisions of concurrent intake workers share one
+	// commit (and its syncs). The function may run more than once, so it
+	// only reads the outer variables.
+	err = s.batchUpdate(func(tx *wtx) error {
 		cur, err := getBatch(tx.Tx, rec.FileID)
 		if err != nil {
 			return err
@@ -305,9 +313,9 @@ func (s *Service) intake(it intakeItem) error {
 		if id := tx.Bucket(bNames).Get(mkey(r.Merchant, []byte(st))); id != nil {
 			dups = append(dups, formats.Issue{Code: formats.CodeDuplicateFileName, Message: "the name " + st + " was already acknowledged as file " + string(id)})
 		}
-		issues = append(dups, issues...)
+		all := append(dups, issues...)
 		r.AcknowledgedAt = s.Now().UTC()
-		if len(issues) == 0 {
+		if len(all) == 0 {
 			r.Type, r.Lines, r.Total, r.Currency = sum.Type, sum.Lines, sum.Total, sum.Currency
 			if r.Currency == "" {
 				r.Currency = "EUR"
@@ -330,12 +338,12 @@ func (s *Service) intake(it intakeItem) error {
 			}
 		} else {
 			r.Type = sum.Type
-			r.Errors = len(issues)
-			r.ErrorCode = issues[0].Code
+			r.Errors = len(all)
+			r.ErrorCode = all[0].Code
 			if err := setStatus(tx, r, StatusRejected); err != nil {
 				return err
 			}
-			v, err := json.Marshal(issues)
+			v, err := json.Marshal(all)
 			if err != nil {
 				return err
 			}

@@ -143,7 +143,9 @@ func (s *Service) deliver(merchant, name string) error {
 			s.removeIn(rec)
 		}
 	}
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	// Batched with the other workers' commits: losing this deletion in a
+	// crash only means writing the same file again at the next start.
+	return s.db.Batch(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bOutbox)
 		// Another decision may have re-owed the same name meanwhile: then
 		// it is that one's to confirm.

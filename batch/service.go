@@ -46,7 +46,10 @@ type Config struct {
 	// Fees per OP code in cents ("SDD", "RET", "REB"; "FEE-SDD" etc. are
 	// accepted as well). Zero or absent: no fee entry.
 	Fees          map[string]int64
-	IntakeWorkers int // 0 = 2
+	// IntakeWorkers validate and answer pick-ups in parallel (0 = 8).
+	// They mostly wait for disk syncs, not CPU: eight let the syncs of
+	// different files overlap and their bbolt commits share a batch.
+	IntakeWorkers int
 	// ChunkSize is how many lines processing commits per bbolt transaction
 	// (0 = 10,000). Tests lower it to exercise resumption.
 	ChunkSize int
@@ -104,7 +107,7 @@ func Open(cfg Config) (*Service, error) {
 		cfg.ReportsSchedule = "30 0 * * *"
 	}
 	if cfg.IntakeWorkers <= 0 {
-		cfg.IntakeWorkers = 2
+		cfg.IntakeWorkers = 8
 	}
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = 10000

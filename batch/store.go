@@ -141,6 +141,21 @@ func (s *Service) update(fn func(tx *wtx) error) error {
 	})
 }
 
+// batchUpdate is update through bbolt's Batch: concurrent callers share
+// one transaction and one synced commit. fn may be called more than once
+// (when another function of the batch fails), so it must give the same
+// result each time: no outer state carried from one call to the next.
+// For the short transactions of the intake only; processing keeps update.
+func (s *Service) batchUpdate(fn func(tx *wtx) error) error {
+	return s.db.Batch(func(btx *bbolt.Tx) error {
+		tx := &wtx{Tx: btx, counts: map[string]int64{}, accts: map[string]*acct{}}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.flush()
+	})
+}
+
 func (tx *wtx) addCount(key string, delta int64) { tx.counts[key] += delta }
 
 // acct returns the merchant's account, loaded once per transaction.

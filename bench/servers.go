@@ -375,3 +375,29 @@ func LoadAvg() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// ProcCPU is the CPU time (user + system) of process pid and of its
+// children that have exited and been waited for (sshd's per-connection
+// processes), from /proc/PID/stat.
+func ProcCPU(pid int) (self, children time.Duration, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	// Fields after the command name (which may hold spaces) in ")".
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, errors.New("bad /proc stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 15 {
+		return 0, 0, errors.New("bad /proc stat")
+	}
+	// utime, stime, cutime, cstime are fields 14-17 (1-based), here 11-14.
+	var v [4]int64
+	for k := range v {
+		fmt.Sscan(f[11+k], &v[k])
+	}
+	tick := time.Second / 100 // USER_HZ is 100 on Linux
+	return time.Duration(v[0]+v[1]) * tick, time.Duration(v[2]+v[3]) * tick, nil
+}
