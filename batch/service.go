@@ -45,7 +45,7 @@ type Config struct {
 	ReportsSchedule string // cron spec; "" = "30 0 * * *"
 	// Fees per OP code in cents ("SDD", "RET", "REB"; "FEE-SDD" etc. are
 	// accepted as well). Zero or absent: no fee entry.
-	Fees          map[string]int64
+	Fees map[string]int64
 	// IntakeWorkers validate and answer pick-ups in parallel (0 = 8).
 	// They mostly wait for disk syncs, not CPU: eight let the syncs of
 	// different files overlap and their bbolt commits share a batch.
