@@ -36,6 +36,7 @@ type options struct {
 	sessions, lines, merchants   int
 	profile                      time.Duration
 	skip                         map[string]bool
+	only                         string
 }
 
 func main() {
@@ -58,6 +59,7 @@ func main() {
 	flag.IntVar(&o.merchants, "merchants", 20, "merchants sharing the .ack test's sessions (10 sessions each at the default limit)")
 	flag.DurationVar(&o.profile, "profile", 0, "after the measurements, take CPU profiles of fileapi this long per workload (0: none)")
 	flag.StringVar(&skip, "skip", "", "comma-separated parts to skip: xfer,cli,conn,acks")
+	flag.StringVar(&o.only, "only", "", "measure only this server (fileapi, openssh or openssh+fsync), e.g. to compare two fileapi builds")
 	flag.Parse()
 	o.size = sizeMiB << 20
 	o.ciphers = strings.Split(ciphers, ",")
@@ -206,7 +208,10 @@ func run(o options) (err error) {
 }
 
 // servers in the order of run r: alternate who goes first.
-func order(r int, names ...string) []string {
+func (b *bencher) order(r int, names ...string) []string {
+	if b.o.only != "" {
+		return []string{b.o.only}
+	}
 	if r%2 == 0 {
 		for i, j := 0, len(names)-1; i < j; i, j = i+1, j-1 {
 			names[i], names[j] = names[j], names[i]
@@ -230,7 +235,7 @@ func (b *bencher) transfers(ctx context.Context, r int) error {
 						servers = append(servers, "openssh+fsync")
 					}
 					test := fmt.Sprintf("%s %s %d stream(s), %s", dir, short(cipher), n, client)
-					for _, srv := range order(r, servers...) {
+					for _, srv := range b.order(r, servers...) {
 						c0 := b.serverCPU(srv)
 						res, err := b.transfer(ctx, srv, client, dir, cipher, n)
 						cpu := b.serverCPU(srv) - c0
@@ -344,7 +349,7 @@ func (b *bencher) connRate(ctx context.Context, r int) {
 			continue
 		}
 		test := fmt.Sprintf("connections/s (%d clients, %s), %s", b.o.connWorkers, short(cipher), client)
-		for _, srv := range order(r, "fileapi", "openssh") {
+		for _, srv := range b.order(r, "fileapi", "openssh") {
 			t, cli := b.osT, b.osCLI
 			if srv == "fileapi" {
 				t, cli = b.faT, b.faCLI
