@@ -106,6 +106,7 @@ func TestHostilePathsInEveryRequest(t *testing.T) {
 		{"control character", "/in/x\x07.csv", bad},
 		{"over-long name", "/in/" + strings.Repeat("a", 256), bad},
 		{"over-long multibyte", "/out/" + strings.Repeat("é", 128), bad},
+		{"huge path", "/in/" + strings.Repeat("a", 200000), bad},
 		{"dotdot inside name", "/in/..hidden.csv", bad},
 		{"deep path", "/in/" + strings.Repeat("a/", 1000) + "x", outside},
 		{"internal temp name", "/in/.fileapi-up-0123", outside},

@@ -107,6 +107,7 @@ func TestThousandFilesInOneSession(t *testing.T) {
 	m := addMerchant(t, data, "acme")
 	c := sftpClient(t, srv.sftpAddr, m)
 	fdsBefore := srv.metric("process_open_fds")
+	goroutinesBefore := srv.metric("go_goroutines")
 	const n = 1000
 	for i := 0; i < n; i++ {
 		if err := putFile(c, fmt.Sprintf("in/note-%04d.txt", i), []byte(fmt.Sprintf("note %d\n", i))); err != nil {
@@ -125,9 +126,12 @@ func TestThousandFilesInOneSession(t *testing.T) {
 			t.Fatalf("entry %d: %s %d, want %s", i, e.Name(), e.Size(), want)
 		}
 	}
-	// Handles are not kept open on the server.
+	// Handles are not kept open on the server, nor goroutines per file.
 	if fds := srv.metric("process_open_fds"); fds > fdsBefore+20 {
 		t.Errorf("open fds grew from %v to %v after %d uploads", fdsBefore, fds, n)
+	}
+	if g := srv.metric("go_goroutines"); g > goroutinesBefore+20 {
+		t.Errorf("goroutines grew from %v to %v after %d uploads", goroutinesBefore, g, n)
 	}
 	for i := 0; i < n; i++ {
 		if err := c.Remove(fmt.Sprintf("in/note-%04d.txt", i)); err != nil {

@@ -608,7 +608,11 @@ func (s *Server) session(c *conn, root *os.Root, ch ssh.Channel, reqs <-chan *ss
 		return // channel closed without asking for sftp
 	}
 	h := &handler{s: s, c: c, root: root}
-	rs := sftp.NewRequestServer(ch, sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}, sftp.WithStartDirectory("/"))
+	// WithRSAllocator reuses the 32 KiB packet buffers instead of
+	// allocating two per request: downloads take about half the CPU per
+	// GB (docs/BENCHMARKS.md). Our handlers copy what they are given
+	// (WriteAt) or fill what they are lent (ReadAt) and keep neither.
+	rs := sftp.NewRequestServer(ch, sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}, sftp.WithStartDirectory("/"), sftp.WithRSAllocator())
 	err := rs.Serve()
 	if err == nil || errors.Is(err, io.EOF) {
 		// Clients wait for an exit status before they report success
