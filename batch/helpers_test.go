@@ -6,13 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/bbolt"
 
+	"fileapi/audit"
 	"fileapi/formats"
 	"fileapi/keys"
 	"fileapi/sftpd"
@@ -36,6 +37,24 @@ type testEnv struct {
 	// startHook, if set, runs between Open and Start (to install a crash
 	// hook before the start-up catch-up runs).
 	startHook func(*Service)
+	audit     lockedBuffer // the audit log
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 var paris = func() *time.Location {
@@ -94,7 +113,8 @@ func (e *testEnv) startSvc() {
 	e.t.Helper()
 	e.reg = prometheus.NewRegistry()
 	svc, err := Open(Config{DataDir: e.dir, DB: e.db, Keys: e.keys, Clock: e.clock, Location: paris, Sandbox: true,
-		ProcessSchedule: "@every 1h", ReportsSchedule: "@every 1h", Fees: e.fees, ChunkSize: e.chunk, Registerer: e.reg})
+		ProcessSchedule: "@every 1h", ReportsSchedule: "@every 1h", Fees: e.fees, ChunkSize: e.chunk, Registerer: e.reg,
+		Audit: audit.New(&e.audit, nil)})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -48,6 +48,12 @@ func TestIntakeAcknowledges(t *testing.T) {
 	if _, err := e.svc.Batch("01NOPE"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown batch: %v", err)
 	}
+	// The pick-up is audited.
+	waitFor(t, func() bool { return strings.Contains(e.audit.String(), `"action":"pickup"`) })
+	if a := e.audit.String(); !strings.Contains(a, `"merchant":"acme"`) || !strings.Contains(a, `"path":"/in/payments-1127.csv"`) ||
+		!strings.Contains(a, `"file_id":"`+id+`"`) || !strings.Contains(a, `"outcome":"acknowledged"`) {
+		t.Errorf("audit = %s", a)
+	}
 	// Nothing temporary is left behind in out/ or originals/tmp.
 	assertNoTemp(t, filepath.Dir(e.outPath("x")))
 	assertNoTemp(t, filepath.Join(e.dir, "originals", "tmp"))

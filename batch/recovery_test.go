@@ -1,11 +1,13 @@
 package batch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -230,4 +232,44 @@ func TestFailedOutputRetriedByTheJob(t *testing.T) {
 	}
 	waitGone(t, e.inPath("a.csv"))
 	e.waitOut("a.res")
+}
+
+// Close during processing stops after the chunk in hand; the next start
+// finishes the batch, each line once.
+func TestCloseStopsAfterTheRunningChunk(t *testing.T) {
+	e := newEnv(t, "2026-11-27 10:00")
+	e.close()
+	e.chunk = 3
+	e.open()
+	e.startSvc()
+	content, total := manyPayments(30, "C")
+	id := e.mustAck("c.csv", content)
+	closed := make(chan struct{})
+	var once sync.Once
+	svc := e.svc
+	svc.setHook(func(p string) error {
+		if p == "process:chunk" {
+			once.Do(func() {
+				go func() { svc.Close(); close(closed) }()
+				time.Sleep(50 * time.Millisecond) // Close is waiting for this step
+			})
+		}
+		return nil
+	})
+	if err := svc.RunJob(t.Context(), "process", time.Time{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("RunJob = %v, want context.Canceled", err)
+	}
+	<-closed
+	info, _ := svc.Batch(id)
+	if info.Status != StatusProcessing || info.Accepted < 3 || info.Accepted >= 30 {
+		t.Fatalf("after Close: %s with %d accepted", info.Status, info.Accepted)
+	}
+	e.restart()
+	info, _ = e.svc.Batch(id)
+	if info.Status != StatusProcessed || info.Accepted != 30 || info.AcceptedTotal != total {
+		t.Fatalf("after restart: %+v", info)
+	}
+	if n := len(e.res("c.csv")); n != 30 {
+		t.Fatalf(".res has %d lines", n)
+	}
 }

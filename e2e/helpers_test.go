@@ -130,7 +130,12 @@ func tryStartServer(t *testing.T, data string, extra ...string) (*server, error)
 		return nil, err
 	}
 	started := make(chan map[string]any, 1)
+	// os/exec: Wait must not be called before the reads from the pipe are
+	// done, or a server that exits at once loses its last log lines.
+	readDone := make(chan struct{})
 	go func() {
+		defer close(readDone)
+		defer io.Copy(io.Discard, out) // keep draining past an over-long line
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
@@ -145,6 +150,7 @@ func tryStartServer(t *testing.T, data string, extra ...string) (*server, error)
 		}
 	}()
 	go func() {
+		<-readDone
 		s.exitErr = s.cmd.Wait()
 		close(s.exited)
 	}()

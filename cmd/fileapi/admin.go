@@ -250,6 +250,11 @@ func (s *adminServer) execute(req adminRequest, actor string) (resp adminRespons
 	if cmd == nil {
 		return adminResponse{Code: exitUsage, Error: fmt.Sprintf("the server does not run %q", req.Command)}
 	}
+	// The CLI checked the arguments already; a request from anything else
+	// is checked again so that no command runs with missing arguments.
+	if len(req.Args) < cmd.minArgs || (cmd.maxArgs >= 0 && len(req.Args) > cmd.maxArgs) {
+		return adminResponse{Code: exitUsage, Error: fmt.Sprintf("%s: wrong number of arguments (usage: fileapi %s %s)", cmd.name, cmd.name, cmd.args)}
+	}
 	var out bytes.Buffer
 	inv := &invocation{cmd: cmd, args: req.Args, opts: req.Opts, input: req.Input, stdout: &out, env: s.env, data: s.env.dataDir, actor: actor}
 	s.mu.Lock()

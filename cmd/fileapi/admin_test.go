@@ -332,3 +332,40 @@ func TestServeWaitsForABriefLock(t *testing.T) {
 		t.Fatalf("/healthz %d", code)
 	}
 }
+
+// The server checks requests that did not come from the CLI's parser.
+func TestAdminSocketRefusesMalformedRequests(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	srv := startTestServer(t, data)
+	ask := func(req string) adminResponse {
+		t.Helper()
+		c, err := net.Dial("unix", filepath.Join(data, "admin.sock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte(req + "\n"))
+		c.(*net.UnixConn).CloseWrite()
+		var resp adminResponse
+		if err := json.NewDecoder(c).Decode(&resp); err != nil {
+			t.Fatalf("%s: %v", req, err)
+		}
+		return resp
+	}
+	tests := []struct{ req, want string }{
+		{`{"command":"keys add","args":["acme"]}`, "keys add: wrong number of arguments"},
+		{`{"command":"serve"}`, `the server does not run "serve"`},
+		{`{"command":"merchant list","args":["x","y"]}`, "merchant list: wrong number of arguments"},
+		{`not json`, "bad admin request"},
+	}
+	for _, tt := range tests {
+		if r := ask(tt.req); r.Code != 2 || !strings.Contains(r.Error, tt.want) {
+			t.Errorf("%s: %+v, want code 2 and %q", tt.req, r, tt.want)
+		}
+	}
+	if code, _ := srv.get("/healthz"); code != 200 {
+		t.Fatal("server unhealthy after malformed requests")
+	}
+}

@@ -211,6 +211,13 @@ func runMerchantShow(inv *invocation) error {
 	}
 	fmt.Fprintf(w, "Max amount:    %s\n", max)
 	fmt.Fprintf(w, "Created:       %s\n", inv.env.stamp(m.CreatedAt))
+	if bal, err := inv.env.svc.batch.Balance(m.ID); err == nil {
+		sign := ""
+		if bal < 0 {
+			sign, bal = "-", -bal
+		}
+		fmt.Fprintf(w, "Balance:       %s%s EUR\n", sign, formats.FormatAmount(bal))
+	}
 	fmt.Fprintf(w, "Folders:       %s\n", filepath.Join(inv.env.dataDir, "merchants", m.ID))
 	fmt.Fprintf(w, "Keys:          %d\n", len(ks))
 	if len(ks) > 0 {

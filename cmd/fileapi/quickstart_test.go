@@ -159,6 +159,23 @@ func TestQuickstartFollowsTheREADME(t *testing.T) {
 		t.Fatalf("payments.res (%v):\n%s", err, res)
 	}
 	// The week's reports arrive, and the AM04 trigger shows as a reject.
+	defer func() {
+		if t.Failed() {
+			return
+		}
+		// Two debits collected, the third rejected: 89.99 EUR booked.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			out := shell("./bin/fileapi merchant show acme")
+			if strings.Contains(out, "Balance:       89.99 EUR") {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("merchant show after a week:\n%s", out)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		stmts, _ := filepath.Glob(filepath.Join(out, "STATEMENT_acme-creditor_*.csv"))
