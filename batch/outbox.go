@@ -87,6 +87,23 @@ func (s *Service) WriteOutput(merchant, name string, write func(io.Writer) error
 	return syncDir(dir)
 }
 
+// sweepOutputTemps removes the temporary files of WriteOutput that a crash
+// (kill -9, power loss) left in the merchants' out/ folders. Merchants never
+// see them (sftpd hides InternalPrefix), but they would pile up on disk with
+// every crash during a write; the outputs they were meant to become are
+// still owed (outbox, report intents) and are written again. It runs at
+// Start, before any writer of this process, and bbolt's lock keeps other
+// processes out, so no temporary file in use is removed.
+func (s *Service) sweepOutputTemps() {
+	pattern := filepath.Join(filepath.Dir(sftpd.MerchantDir(s.cfg.DataDir, "m")), "*", "out", sftpd.InternalPrefix+"tmp-*")
+	left, _ := filepath.Glob(pattern)
+	for _, p := range left {
+		if err := os.Remove(p); err != nil {
+			s.log.Warn("removing a temporary output left by a crash", "path", p, "err", err)
+		}
+	}
+}
+
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

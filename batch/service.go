@@ -183,6 +183,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.started {
 		return nil
 	}
+	s.sweepOutputTemps()
 	if err := s.flushOutbox(); err != nil {
 		return err
 	}

@@ -1,0 +1,565 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"fileapi/batch"
+)
+
+// The kill -9 test (SPEC §7, issues 4 and 5) plays the same scenario twice
+// on the real binary: once without any crash (the reference), once with the
+// server SIGKILLed at many points, first while it processes a batch of
+// 100,000 debits, then while it settles them and writes the daily reports
+// after a clock advance. The crash run must end in the reference's state:
+// the same batch counts, .res, balance, and report files (ids and time
+// stamps masked), with every out/ file whole after every kill.
+
+const (
+	crashLines = 100_000
+	// crashAdvance moves the clock from a Monday 00:00 to the Thursday of
+	// the week after at 10:00, past the reports' 00:30 run: the reports of
+	// the eight business days up to that Wednesday are due.
+	crashAdvance = "250h"
+)
+
+// crashDays picks the scenario's days: start is the next Monday after
+// today (Paris) such that it and the nine days after it hold no TARGET2
+// holiday, and reportDays are the business days whose reports crashAdvance
+// makes due, as YYYYMMDD. The batch is processed on start, collected the day
+// after; returns (2 business days) and refund requests (3) follow that week.
+func crashDays() (start time.Time, reportDays []string) {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		panic(err)
+	}
+	start = batch.Date(time.Now(), loc).AddDate(0, 0, 1)
+	for {
+		ok := start.Weekday() == time.Monday
+		for _, d := range []int{0, 1, 2, 3, 4, 7, 8, 9} {
+			ok = ok && batch.IsBusinessDay(start.AddDate(0, 0, d))
+		}
+		if ok {
+			break
+		}
+		start = start.AddDate(0, 0, 1)
+	}
+	for _, d := range []int{0, 1, 2, 3, 4, 7, 8, 9} {
+		reportDays = append(reportDays, start.AddDate(0, 0, d).Format("20060102"))
+	}
+	return start, reportDays
+}
+
+// crashFile is a PAYMENTS file of crashLines debits; one line in a thousand
+// of each kind is rejected (AM04), returned (MD01) or refunded at the
+// debtor's request (MD06). It returns the file and the balance expected once
+// all of this is settled.
+func crashFile(m merchant) (content []byte, want int64) {
+	var b bytes.Buffer
+	var total int64
+	for i := 0; i < crashLines; i++ {
+		total += int64(100 + i%900)
+	}
+	fmt.Fprintf(&b, "0;PAYMENTS;%s;%s SAS;\n1;IN;%d;%d.%02d;EUR;\n", m.creditorRef, strings.ToUpper(m.id), crashLines, total/100, total%100)
+	b.WriteString("PAYMENT_REFERENCE;AMOUNT;MANDATE_REFERENCE;MANDATE_SIGNATURE_DATE;DEBTOR_NAME;DEBTOR_IBAN;\n")
+	for i := 0; i < crashLines; i++ {
+		c := int64(100 + i%900)
+		name := "Jeanne Martin"
+		switch i % 1000 {
+		case 1:
+			name = "ISSUE-SEPA-REJ-AM04 Paul Durand"
+		case 2:
+			name = "ISSUE-SEPA-RET-MD01 Marie Curie"
+		case 3:
+			name = "ISSUE-SEPA-REF-MD06 Louis Pasteur"
+		}
+		if name != "Jeanne Martin" {
+			total -= c
+		}
+		fmt.Fprintf(&b, "K-%06d;%d.%02d;UMR-K-%06d;2025-01-15;%s;FR7630006000011234567890189;\n", i, c/100, c%100, i, name)
+	}
+	return b.Bytes(), total
+}
+
+// crashOutcome is what a run leaves behind, with the values that
+// legitimately differ between runs (ids, time stamps) masked.
+type crashOutcome struct {
+	batches string            // fileapi batches list
+	show    string            // fileapi batches show FILE_ID
+	balance string            // the Balance line of fileapi merchant show
+	files   map[string]string // every out/ file
+	kills   int               // SIGKILLs that interrupted work
+}
+
+var (
+	ulidRE  = regexp.MustCompile(`\b[0-9A-HJKMNP-TV-Z]{26}\b`)
+	stampRE = regexp.MustCompile(`\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?( ?(Z|[+-]\d\d:?\d\d|[A-Z]{3,4}))?`)
+)
+
+// maskVolatile masks what legitimately differs between two runs: ids (ULIDs)
+// and time stamps. Outputs put their time stamps in their first lines (the
+// .ack, the camt.053 header), so only the first 4 KB are searched for them:
+// a regexp over a 30 MB statement would take seconds.
+func maskVolatile(s string) string {
+	b := []byte(s)
+	isU := func(c byte) bool {
+		return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' && c != 'I' && c != 'L' && c != 'O' && c != 'U'
+	}
+	isW := func(c byte) bool { return isU(c) || c >= 'a' && c <= 'z' || c == '_' || c >= 'A' && c <= 'Z' }
+	for i := 0; i+26 <= len(b); {
+		if !isU(b[i]) || i > 0 && isW(b[i-1]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && isU(b[j]) {
+			j++
+		}
+		if j-i == 26 && (j == len(b) || !isW(b[j])) {
+			copy(b[i:j], "##########################")
+		}
+		i = j
+	}
+	head := min(len(b), 4096)
+	return stampRE.ReplaceAllString(string(b[:head]), "<TIME>") + string(b[head:])
+}
+
+// TestKill9AtManyPoints is the crash test of SPEC §7. It takes 20-40 s.
+func TestKill9AtManyPoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the kill -9 test plays 100,000 debits twice; skipped under -short")
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill delays seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+
+	began := time.Now()
+	start, days := crashDays()
+	t.Logf("scenario from %s, reports of %v", start.Format("2006-01-02"), days)
+	ref := playCrashScenario(t, start, days, nil)
+	refTook := time.Since(began)
+	t.Logf("reference run: %v", refTook)
+	if t.Failed() {
+		return
+	}
+	crash := playCrashScenario(t, start, days, rng)
+	t.Logf("crash run: %v, %d kills interrupted work", time.Since(began)-refTook, crash.kills)
+	if t.Failed() {
+		return
+	}
+
+	for _, c := range []struct{ what, ref, got string }{
+		{"batches list", ref.batches, crash.batches},
+		{"batches show", ref.show, crash.show},
+		{"balance", ref.balance, crash.balance},
+	} {
+		if c.ref != c.got {
+			t.Errorf("%s after the crashes:\n%s\nwithout crash:\n%s", c.what, c.got, c.ref)
+		}
+	}
+	names := func(m map[string]string) []string {
+		var n []string
+		for k := range m {
+			n = append(n, k)
+		}
+		slices.Sort(n)
+		return n
+	}
+	if r, g := names(ref.files), names(crash.files); !slices.Equal(r, g) {
+		t.Fatalf("out/ after the crashes: %v\nwithout crash: %v", g, r)
+	}
+	for name, want := range ref.files {
+		if got := crash.files[name]; got != want {
+			t.Errorf("out/%s differs from the run without crash:\n%s", name, firstDiff(want, got))
+		}
+	}
+}
+
+// firstDiff shows the first differing line of two texts.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d: want %q\n got %q (lines: want %d, got %d)", i+1, a, b, len(w), len(g))
+		}
+	}
+	return "same lines"
+}
+
+// playCrashScenario uploads the big file, lets it be processed, advances the
+// clock by crashAdvance and waits for every report. With rng it SIGKILLs the
+// server at random points of both phases and restarts it each time.
+func playCrashScenario(t *testing.T, start time.Time, days []string, rng *rand.Rand) crashOutcome {
+	t.Helper()
+	data := t.TempDir()
+	// The merchant's creation day is a real-clock date (keys uses the wall
+	// clock): its reports run from today, the ones before start are empty.
+	m := addMerchant(t, data, "acme")
+	admin(t, data, "", "clock", "set", start.Format("2006-01-02"))
+	content, wantBalance := crashFile(m)
+	out := merchantPath(data, m.id, "out")
+	serve := func() *server {
+		return startServer(t, data, "--process-schedule", "@every 1s")
+	}
+	var o crashOutcome
+	kill := func(s *server) {
+		t.Helper()
+		s.cmd.Process.Signal(syscall.SIGKILL)
+		<-s.exited
+		checkOutWhole(t, out, false)
+	}
+
+	t0 := time.Now()
+	s := serve()
+	if err := putFile(sftpClient(t, s.sftpAddr, m), "in/big.csv", content); err != nil {
+		t.Fatal(err)
+	}
+	waitFile(t, filepath.Join(out, "big.ack"), 30*time.Second)
+
+	// Phase 1: processing. Kill after a random delay, look at the state the
+	// store was left in, restart; until the batch is processed or enough
+	// kills happened (then it runs to the end).
+	status := func() string { return admin(t, data, "", "batches", "list") }
+	if rng != nil {
+		for k := 0; k < 8; k++ {
+			time.Sleep(time.Duration(50+rng.IntN(700)) * time.Millisecond)
+			kill(s)
+			st := status()
+			if strings.Contains(st, "PROCESSED") {
+				s = serve()
+				break
+			}
+			if !strings.Contains(st, "PROCESSING") && !strings.Contains(st, "ACKNOWLEDGED") {
+				t.Fatalf("batch after kill %d:\n%s", k, st)
+			}
+			o.kills++
+			if _, err := os.Stat(filepath.Join(out, "big.res")); err == nil {
+				t.Fatalf("big.res exists although the batch is not processed:\n%s", st)
+			}
+			s = serve()
+		}
+	}
+	res := waitFile(t, filepath.Join(out, "big.res"), 120*time.Second)
+	t.Logf("processed after %v", time.Since(t0))
+	checkRes(t, res)
+
+	// Phase 2: settlement and reports of ten days, caught up at once.
+	admin(t, data, "", "clock", "advance", crashAdvance)
+	var reports []string
+	for _, d := range days {
+		for _, f := range []string{"STATEMENT_%s_%s.csv", "STATEMENT_%s_%s.xml", "ISSUES_%s_%s.csv"} {
+			reports = append(reports, fmt.Sprintf(f, m.creditorRef, d))
+		}
+	}
+	allThere := func() bool {
+		for _, r := range reports {
+			if _, err := os.Stat(filepath.Join(out, r)); err != nil {
+				return false
+			}
+		}
+		return true
+	}
+	if rng != nil {
+		for k := 0; k < 8 && !allThere(); k++ {
+			time.Sleep(time.Duration(50+rng.IntN(500)) * time.Millisecond)
+			kill(s)
+			if allThere() {
+				s = serve()
+				break
+			}
+			o.kills++
+			s = serve()
+		}
+	}
+	deadline := time.Now().Add(120 * time.Second)
+	for !allThere() {
+		if time.Now().After(deadline) {
+			t.Fatalf("reports missing after %s; out/ holds %v", crashAdvance, listDir(t, out))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("reports after %v", time.Since(t0))
+	// A last restart: whatever it recovers or rewrites must leave the same
+	// state, and no internal temporary file.
+	s.stop()
+	t.Logf("stopped after %v", time.Since(t0))
+	s = serve()
+	s.stop()
+	t.Logf("restarted and stopped after %v", time.Since(t0))
+	if stray := strayFiles(t, data); len(stray) > 0 {
+		t.Errorf("left in the data directory: %v", stray)
+	}
+	// Reports of the days before start (from the merchant's creation, a
+	// real-clock date) are checked whole but not compared: a run crossing
+	// midnight would have one more.
+	o.files = checkOutWhole(t, out, true)
+	t.Logf("checked after %v", time.Since(t0))
+	dayRE := regexp.MustCompile(`_(\d{8})\.(csv|xml)$`)
+	first := start.Format("20060102")
+	for name := range o.files {
+		if d := dayRE.FindStringSubmatch(name); d != nil && d[1] < first {
+			delete(o.files, name)
+		}
+	}
+	want := append([]string{"big.ack", "big.res"}, reports...)
+	slices.Sort(want)
+	if got := slices.Sorted(maps.Keys(o.files)); !slices.Equal(got, want) {
+		t.Errorf("out/ holds %v, want %v", got, want)
+	}
+
+	o.batches = maskVolatile(status())
+	fileID := ulidRE.FindString(string(waitFile(t, filepath.Join(out, "big.ack"), time.Second)))
+	show := admin(t, data, "", "batches", "show", fileID)
+	if !strings.Contains(show, "PROCESSED") || !regexp.MustCompile(`(?m)^Accepted:\s+100000 `).MatchString(show) || !regexp.MustCompile(`(?m)^Refused:\s+0$`).MatchString(show) {
+		t.Errorf("batches show %s:\n%s", fileID, show)
+	}
+	o.show = maskVolatile(show)
+	for _, l := range strings.Split(admin(t, data, "", "merchant", "show", m.id), "\n") {
+		if strings.HasPrefix(l, "Balance:") {
+			o.balance = strings.TrimSpace(l)
+		}
+	}
+	if want := fmt.Sprintf("Balance: %d.%02d EUR", wantBalance/100, wantBalance%100); strings.Join(strings.Fields(o.balance), " ") != want {
+		t.Errorf("merchant show: %q, want %q", o.balance, want)
+	}
+	return o
+}
+
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n []string
+	for _, e := range ents {
+		n = append(n, e.Name())
+	}
+	return n
+}
+
+// checkRes checks that a .res lists every line exactly once, all accepted,
+// each with its own transaction id.
+func checkRes(t *testing.T, res []byte) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(string(res), "\n"), "\n")
+	if len(lines) != crashLines+1 {
+		t.Fatalf(".res has %d rows, want %d", len(lines)-1, crashLines)
+	}
+	ids := make(map[string]bool, crashLines)
+	for i, l := range lines[1:] {
+		f := strings.Split(l, ";")
+		if len(f) < 8 || f[0] != strconv.Itoa(i+4) || f[2] != "ACCEPTED" || len(f[5]) != 26 || ids[f[5]] {
+			t.Fatalf("bad, misplaced or duplicate .res row %d: %q", i+1, l)
+		}
+		ids[f[5]] = true
+	}
+}
+
+// checkOutWhole parses every file the merchant can see in out/ and fails
+// the test on one that is cut short or inconsistent. With mask it returns
+// the files' contents with ids and time stamps masked.
+func checkOutWhole(t *testing.T, out string, mask bool) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	for _, name := range listDir(t, out) {
+		if strings.HasPrefix(name, ".") {
+			continue // internal temporary files: the merchant cannot list them
+		}
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bad error
+		switch {
+		case strings.HasSuffix(name, ".ack"):
+			l := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			if len(l) != 2 || !strings.HasPrefix(l[0], "FILE_ID;") || !strings.HasSuffix(l[1], ";ACKNOWLEDGED;") {
+				bad = fmt.Errorf("not a whole .ack")
+			}
+		case strings.HasSuffix(name, ".res"):
+			checkRes(t, b)
+		case strings.HasPrefix(name, "STATEMENT_") && strings.HasSuffix(name, ".csv"):
+			bad = checkStatement(b)
+		case strings.HasPrefix(name, "STATEMENT_") && strings.HasSuffix(name, ".xml"):
+			bad = checkXML(b)
+		case strings.HasPrefix(name, "ISSUES_"):
+			bad = checkIssues(b)
+		default:
+			bad = fmt.Errorf("unexpected file")
+		}
+		if bad != nil {
+			t.Fatalf("out/%s: %v\n%.2000s", name, bad, b)
+		}
+		if mask {
+			files[name] = maskVolatile(string(b))
+		}
+	}
+	return files
+}
+
+// cents reads an amount such as 4383.08 or -12.5 as cents.
+func cents(s string) (int64, error) {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) == 1 {
+		frac += "0"
+	}
+	if frac == "" {
+		frac = "00"
+	}
+	w, err1 := strconv.ParseInt(whole, 10, 64)
+	f, err2 := strconv.ParseInt(frac, 10, 64)
+	if err1 != nil || err2 != nil || len(frac) != 2 {
+		return 0, fmt.Errorf("bad amount %q", s)
+	}
+	if neg {
+		return -(w*100 + f), nil
+	}
+	return w*100 + f, nil
+}
+
+// checkStatement checks a CSV statement: the movement count of its second
+// line, and previous balance + credits − debits = new balance.
+func checkStatement(b []byte) error {
+	var rows [][]string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l == "" {
+			continue
+		}
+		f := strings.Split(l, ";")
+		for i := range f {
+			f[i] = strings.Trim(f[i], `"`)
+		}
+		rows = append(rows, f)
+	}
+	if !strings.HasSuffix(string(b), "\n") || len(rows) < 4 || rows[0][0] != "Line" {
+		return fmt.Errorf("no header, or cut short")
+	}
+	count, err := strconv.Atoi(rows[1][0])
+	if err != nil {
+		return fmt.Errorf("bad count line %q", rows[1])
+	}
+	prevRow, newRow := rows[2], rows[len(rows)-1]
+	if len(prevRow) < 9 || prevRow[4] != "Previous balance" || len(newRow) < 9 || newRow[4] != "New balance" {
+		return fmt.Errorf("no previous or new balance line")
+	}
+	bal, err := cents(prevRow[8])
+	if err != nil {
+		return err
+	}
+	moves := rows[3 : len(rows)-1]
+	if len(moves) != count {
+		return fmt.Errorf("%d movements, the count line says %d", len(moves), count)
+	}
+	for _, mv := range moves {
+		if len(mv) < 10 {
+			return fmt.Errorf("short movement %q", mv)
+		}
+		if mv[8] != "" {
+			c, err := cents(mv[8])
+			if err != nil {
+				return err
+			}
+			bal += c
+		}
+		if mv[9] != "" {
+			d, err := cents(mv[9])
+			if err != nil {
+				return err
+			}
+			bal -= d
+		}
+	}
+	nb, err := cents(newRow[8])
+	if err != nil {
+		return err
+	}
+	if nb != bal {
+		return fmt.Errorf("previous balance + movements = %d cents, new balance says %d", bal, nb)
+	}
+	return nil
+}
+
+// checkXML checks that the camt.053 is well formed to its end.
+func checkXML(b []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	depth, root := 0, false
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+			root = true
+		case xml.EndElement:
+			depth--
+		}
+	}
+	if !root || depth != 0 {
+		return fmt.Errorf("XML cut short")
+	}
+	return nil
+}
+
+// checkIssues checks an issues file: a 0; header, 1; rows, and a 9;
+// trailer whose count and total match the rows.
+func checkIssues(b []byte) error {
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if !strings.HasSuffix(string(b), "\n") || len(lines) < 2 || !strings.HasPrefix(lines[0], "0;") {
+		return fmt.Errorf("no header, or cut short")
+	}
+	var n, sum int64
+	for _, l := range lines[1 : len(lines)-1] {
+		f := strings.Split(l, ";")
+		if f[0] != "1" || len(f) < 15 {
+			return fmt.Errorf("bad row %q", l)
+		}
+		c, err := cents(f[9])
+		if err != nil {
+			return err
+		}
+		n, sum = n+1, sum+c
+	}
+	tr := strings.Split(lines[len(lines)-1], ";")
+	if tr[0] != "9" || len(tr) < 3 {
+		return fmt.Errorf("no trailer")
+	}
+	total, err := cents(tr[2])
+	if err != nil {
+		return err
+	}
+	if tr[1] != strconv.FormatInt(n, 10) || total != sum {
+		return fmt.Errorf("trailer %q, rows: %d for %d cents", lines[len(lines)-1], n, sum)
+	}
+	if h := strings.Split(lines[0], ";"); len(h) < 9 || h[8] != tr[1] {
+		return fmt.Errorf("header %q disagrees with the trailer", lines[0])
+	}
+	return nil
+}
