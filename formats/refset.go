@@ -33,6 +33,8 @@ type refEntry struct {
 const (
 	refBuckets = 256
 	refChunk   = 512 // entries per chunk (8 KiB)
+	// refFirstChunk is the size of a bucket's first chunk (256 bytes).
+	refFirstChunk = 16
 )
 
 func newRefSet() *refSet {
@@ -48,8 +50,17 @@ func (r *refSet) add(ref []byte, line int) {
 	}
 	b := &r.buckets[e.h>>56]
 	n := len(*b)
-	if n == 0 || len((*b)[n-1]) == refChunk {
-		*b = append(*b, make([]refEntry, 0, refChunk))
+	if n == 0 || len((*b)[n-1]) == cap((*b)[n-1]) {
+		// A bucket's first chunk is small: a 1,000-line file would
+		// otherwise zero 2 MiB (256 full chunks) for 16 KB of entries,
+		// which was a third of the CPU of a burst of small uploads
+		// (docs/BENCHMARKS.md, "SFTP vs OpenSSH"). Later chunks are full
+		// size; chunks are never copied.
+		size := refChunk
+		if n == 0 {
+			size = refFirstChunk
+		}
+		*b = append(*b, make([]refEntry, 0, size))
 		n++
 	}
 	(*b)[n-1] = append((*b)[n-1], e)
