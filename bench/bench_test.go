@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,6 +135,30 @@ func TestBuildingBlocks(t *testing.T) {
 		}
 		if r.Bytes != size {
 			t.Fatalf("downloaded %d bytes, want %d", r.Bytes, size)
+		}
+	})
+	t.Run("OpenSSH sftp client", func(t *testing.T) {
+		bin, err := exec.LookPath("sftp")
+		if err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("sftp not found: install openssh-client")
+			}
+			t.Skip("sftp not found: apt-get install openssh-client to run this part")
+		}
+		cli := CLI{Bin: bin, Addr: ts.addr, User: m.ID, KeyFile: filepath.Join(ts.data, m.ID+"_key")}
+		r, err := cli.Parallel(ctx, "chacha20-poly1305@openssh.com", []string{
+			"put " + jobs[0].Local + " /in/cli0.bin\n",
+			"get /out/part1.bin /dev/null\n",
+		}, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(filepath.Join(sftpd.MerchantDir(ts.data, m.ID), "in", "cli0.bin"))
+		if !bytes.Equal(got, content[:size/2]) || r.Elapsed <= 0 {
+			t.Fatal("the sftp client's upload differs from the source")
+		}
+		if err := cli.Run(ctx, "aes128-gcm@openssh.com", "get /out/missing.bin /dev/null\n"); err == nil {
+			t.Fatal("a failed batch command was not reported")
 		}
 	})
 	t.Run("connections", func(t *testing.T) {
