@@ -37,8 +37,8 @@ const (
 	crashAdvance = "250h"
 )
 
-// crashDays picks the scenario's days: start is the next Monday after
-// today (Paris) such that it and the nine days after it hold no TARGET2
+// crashDays picks the scenario's days: start is the first Monday from the
+// day after tomorrow (Paris) such that it and the nine days after it hold no TARGET2
 // holiday, and reportDays are the business days whose reports crashAdvance
 // makes due, as YYYYMMDD. The batch is processed on start, collected the day
 // after; returns (2 business days) and refund requests (3) follow that week.
@@ -47,7 +47,7 @@ func crashDays() (start time.Time, reportDays []string) {
 	if err != nil {
 		panic(err)
 	}
-	start = batch.Date(time.Now(), loc).AddDate(0, 0, 1)
+	start = batch.Date(time.Now(), loc).AddDate(0, 0, 2) // not tomorrow: the runs may cross midnight
 	for {
 		ok := start.Weekday() == time.Monday
 		for _, d := range []int{0, 1, 2, 3, 4, 7, 8, 9} {
