@@ -171,7 +171,7 @@ func startServer(cfg *Config, log *slog.Logger) (_ *server, err error) {
 	}
 	// "started" means /healthz says 200: wait for the SFTP server to be
 	// accepting (its Serve runs in a goroutine).
-	for deadline := time.Now().Add(5 * time.Second); !e.svc.sftpReady() && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(30 * time.Second); !e.svc.sftpReady() && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
 	log.Info("fileapi started",
