@@ -111,6 +111,8 @@ type Server struct {
 	closeListener sync.Once
 	startSweep    sync.Once
 	stopSweep     chan struct{}
+
+	limitsAnswered atomic.Int64 // limits@openssh.com requests answered (limits.go)
 }
 
 // conn is one authenticated (or authenticating) SSH connection.
@@ -612,7 +614,12 @@ func (s *Server) session(c *conn, root *os.Root, ch ssh.Channel, reqs <-chan *ss
 	// allocating two per request: downloads take about half the CPU per
 	// GB (docs/BENCHMARKS.md). Our handlers copy what they are given
 	// (WriteAt) or fill what they are lent (ReadAt) and keep neither.
-	rs := sftp.NewRequestServer(ch, sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h}, sftp.WithStartDirectory("/"), sftp.WithRSAllocator())
+	// limitsFilter answers OpenSSH's limits@openssh.com so its sftp
+	// client uses 255 KiB requests, and WithRSMaxTxPacket lets reads
+	// return that much (limits.go). Clients that do not ask keep their
+	// own sizes (pkg/sftp's and OpenSSH's default: 32 KiB).
+	rs := sftp.NewRequestServer(newLimitsFilter(ch, &s.limitsAnswered), sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h},
+		sftp.WithStartDirectory("/"), sftp.WithRSAllocator(), sftp.WithRSMaxTxPacket(limitsMaxData))
 	err := rs.Serve()
 	if err == nil || errors.Is(err, io.EOF) {
 		// Clients wait for an exit status before they report success
