@@ -699,3 +699,69 @@ func checkIssues(b []byte) error {
 	}
 	return nil
 }
+
+// TestCrashCheckersCatchCutFiles shows that the whole-file checks of the
+// kill -9 test reject a file cut anywhere: without that, "every out/ file
+// parses" would prove nothing.
+func TestCrashCheckersCatchCutFiles(t *testing.T) {
+	statement := `"Line";"Execution_Date";"Transaction_ID";"Client_Reference";"Debtor_Name";"OP_Code";"Amount";"Value_Date";"Credit_value";"Debit_value";"Label";"Invoice_Reference";"Initial_Transaction_ID";
+"2";"2026-11-30";;"ACME SAS";
+;;;;"Previous balance";;;"2026-11-27";"4383.08";
+"1";"2026-11-30";"01JDQ6";"C-42";"Jeanne Martin";"SDD";"39.99";"2026-12-01";"39.99";;"November subscription";"INV-9";;
+"2";"2026-11-30";"01JDQ9";"C-17";"Paul Durand";"RET";"50.00";"2026-11-30";;"50.00";"AM04 insufficient funds";;"01JDQ7";
+;;;;"New balance";;;"2026-11-30";"4373.07";
+`
+	issues := `0;acme-creditor;ISS-20261130-acme-creditor;ACME SAS;;;;2026-11-30;2;
+1;I1;REJECT;P-1;T1;UMR-1;C-1;Paul Durand;FR7630006000011234567890189;12.50;EUR;2026-11-30;2026-11-30;AM04;insufficient funds;
+1;I2;RETURN;P-2;T2;UMR-2;C-2;Marie Curie;FR7630006000011234567890189;7.50;EUR;2026-11-26;2026-11-30;MD01;no mandate;
+9;2;20.00;
+`
+	camt := `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <Stmt><Id>S1</Id><Bal><Amt Ccy="EUR">4383.08</Amt></Bal><Ntry><Amt Ccy="EUR">39.99</Amt></Ntry></Stmt>
+  </BkToCstmrStmt>
+</Document>
+`
+	big := strings.Replace(camt, "<Stmt>", "<Stmt>"+strings.Repeat("<Ntry><Amt Ccy=\"EUR\">1.00</Amt><Sts/></Ntry>\n", 30_000), 1)
+	for _, c := range []struct {
+		name  string
+		text  string
+		check func([]byte) error
+	}{
+		{"statement", statement, checkStatement},
+		{"issues", issues, checkIssues},
+		{"camt.053", camt, checkXML},
+		{"camt.053 over 1 MB", big, checkXML},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.check([]byte(c.text)); err != nil {
+				t.Fatalf("the whole file is refused: %v", err)
+			}
+			// Every cut at a line end, and in the middle of each line.
+			lines := strings.SplitAfter(c.text, "\n")
+			step := max(1, len(lines)/20)
+			at := 0
+			for i := 0; i < len(lines)-1; i += step {
+				for _, cut := range []int{at + len(lines[i]), at + len(lines[i])/2} {
+					if cut >= len(c.text) {
+						continue
+					}
+					if err := c.check([]byte(c.text[:cut])); err == nil {
+						t.Errorf("cut at byte %d of %d accepted", cut, len(c.text))
+					}
+				}
+				for j := i; j < i+step && j < len(lines); j++ {
+					at += len(lines[j])
+				}
+			}
+		})
+	}
+	// A statement whose movements do not add up is refused too.
+	if err := checkStatement([]byte(strings.Replace(statement, `"4373.07"`, `"4373.08"`, 1))); err == nil {
+		t.Error("a statement that does not add up is accepted")
+	}
+	if err := checkIssues([]byte(strings.Replace(issues, "9;2;20.00;", "9;2;20.01;", 1))); err == nil {
+		t.Error("an issues file whose trailer total is wrong is accepted")
+	}
+}
