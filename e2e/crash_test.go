@@ -245,24 +245,54 @@ func playCrashScenario(t *testing.T, start time.Time, days []string, rng *rand.R
 	}
 	waitFile(t, filepath.Join(out, "big.ack"), 30*time.Second)
 
-	// Phase 1: processing. Kill after a random delay, look at the state the
-	// store was left in, restart; until the batch is processed or enough
-	// kills happened (then it runs to the end).
+	// Phase 1: processing, which commits in chunks. Each time the accepted
+	// count shows a new chunk committed, kill after a random delay (in the
+	// middle of the next chunk, or of its commit), look at the state the
+	// store was left in, restart.
 	status := func() string { return admin(t, data, "", "batches", "list") }
+	accepted := func(st string) int {
+		rows := strings.Split(st, "\n")
+		if len(rows) < 2 {
+			t.Fatalf("batches list:\n%s", st)
+		}
+		f := strings.Fields(rows[1])
+		if len(f) < 7 {
+			t.Fatalf("batches list:\n%s", st)
+		}
+		n, _ := strconv.Atoi(f[6])
+		return n
+	}
 	if rng != nil {
-		for k := 0; k < 10; k++ {
-			time.Sleep(time.Duration(30+rng.IntN(400)) * time.Millisecond)
+		last := 0
+	processing:
+		for k := 0; k < 8; k++ {
+			for deadline := time.Now().Add(60 * time.Second); ; {
+				st := status()
+				if strings.Contains(st, "PROCESSED") {
+					break processing
+				}
+				if n := accepted(st); n > last {
+					last = n
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no progress in 60 s:\n%s\n%s", st, s.logText())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
 			kill(s)
 			st := status()
+			last = accepted(st) // the next kill waits for a chunk beyond this
+			t.Logf("processing kill %d: %d lines accepted", k, last)
 			if strings.Contains(st, "PROCESSED") {
 				s = serve()
 				break
 			}
-			if strings.Contains(st, "PROCESSING") {
-				o.processKills++
-			} else if !strings.Contains(st, "ACKNOWLEDGED") {
+			if !strings.Contains(st, "PROCESSING") {
 				t.Fatalf("batch after kill %d:\n%s", k, st)
 			}
+			o.processKills++
 			if _, err := os.Stat(filepath.Join(out, "big.res")); err == nil {
 				t.Fatalf("big.res exists although the batch is not processed:\n%s", st)
 			}
@@ -289,9 +319,30 @@ func playCrashScenario(t *testing.T, start time.Time, days []string, rng *rand.R
 		}
 		return true
 	}
+	// The first kill lands during settlement, the next ones each after one
+	// more report file appeared (in the middle of a day's set of three).
+	countReports := func() int {
+		n := 0
+		for _, name := range listDir(t, out) {
+			if strings.HasPrefix(name, "STATEMENT_") || strings.HasPrefix(name, "ISSUES_") {
+				n++
+			}
+		}
+		return n
+	}
 	if rng != nil {
-		for k := 0; k < 10 && !allThere(); k++ {
-			time.Sleep(time.Duration(30+rng.IntN(500)) * time.Millisecond)
+		seen := countReports()
+		for k := 0; k < 8 && !allThere(); k++ {
+			if k > 0 {
+				for deadline := time.Now().Add(60 * time.Second); countReports() <= seen && !allThere(); {
+					if time.Now().After(deadline) {
+						t.Fatalf("no new report in 60 s:\n%s", s.logText())
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				seen = countReports()
+			}
+			time.Sleep(time.Duration(20+rng.IntN(250)) * time.Millisecond)
 			kill(s)
 			if allThere() {
 				s = serve()
