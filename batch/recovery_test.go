@@ -273,3 +273,29 @@ func TestCloseStopsAfterTheRunningChunk(t *testing.T) {
 		t.Fatalf(".res has %d lines", n)
 	}
 }
+
+// TestStartRemovesTemporaryOutputsLeftByACrash: a kill -9 during
+// WriteOutput leaves out/.fileapi-tmp-* behind (found by the e2e kill -9
+// test); the next Start removes it, and leaves the merchant's files and
+// the uploads being written in in/ alone.
+func TestStartRemovesTemporaryOutputsLeftByACrash(t *testing.T) {
+	e := newEnv(t, "2026-11-27 10:00")
+	e.close()
+	left := e.outPath(".fileapi-tmp-123456")
+	keep := []string{e.outPath("mine.txt"), e.inPath(".fileapi-up-abcdef")}
+	for _, p := range append([]string{left}, keep...) {
+		if err := os.WriteFile(p, []byte("half a report"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.open()
+	e.startSvc()
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Errorf("%s still there after Start (err %v)", left, err)
+	}
+	for _, p := range keep {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("Start removed %s: %v", p, err)
+		}
+	}
+}

@@ -245,24 +245,54 @@ func playCrashScenario(t *testing.T, start time.Time, days []string, rng *rand.R
 	}
 	waitFile(t, filepath.Join(out, "big.ack"), 30*time.Second)
 
-	// Phase 1: processing. Kill after a random delay, look at the state the
-	// store was left in, restart; until the batch is processed or enough
-	// kills happened (then it runs to the end).
+	// Phase 1: processing, which commits in chunks. Each time the accepted
+	// count shows a new chunk committed, kill after a random delay (in the
+	// middle of the next chunk, or of its commit), look at the state the
+	// store was left in, restart.
 	status := func() string { return admin(t, data, "", "batches", "list") }
+	accepted := func(st string) int {
+		rows := strings.Split(st, "\n")
+		if len(rows) < 2 {
+			t.Fatalf("batches list:\n%s", st)
+		}
+		f := strings.Fields(rows[1])
+		if len(f) < 7 {
+			t.Fatalf("batches list:\n%s", st)
+		}
+		n, _ := strconv.Atoi(f[6])
+		return n
+	}
 	if rng != nil {
-		for k := 0; k < 10; k++ {
-			time.Sleep(time.Duration(30+rng.IntN(400)) * time.Millisecond)
+		last := 0
+	processing:
+		for k := 0; k < 8; k++ {
+			for deadline := time.Now().Add(60 * time.Second); ; {
+				st := status()
+				if strings.Contains(st, "PROCESSED") {
+					break processing
+				}
+				if n := accepted(st); n > last {
+					last = n
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no progress in 60 s:\n%s\n%s", st, s.logText())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
 			kill(s)
 			st := status()
+			last = accepted(st) // the next kill waits for a chunk beyond this
+			t.Logf("processing kill %d: %d lines accepted", k, last)
 			if strings.Contains(st, "PROCESSED") {
 				s = serve()
 				break
 			}
-			if strings.Contains(st, "PROCESSING") {
-				o.processKills++
-			} else if !strings.Contains(st, "ACKNOWLEDGED") {
+			if !strings.Contains(st, "PROCESSING") {
 				t.Fatalf("batch after kill %d:\n%s", k, st)
 			}
+			o.processKills++
 			if _, err := os.Stat(filepath.Join(out, "big.res")); err == nil {
 				t.Fatalf("big.res exists although the batch is not processed:\n%s", st)
 			}
@@ -289,9 +319,30 @@ func playCrashScenario(t *testing.T, start time.Time, days []string, rng *rand.R
 		}
 		return true
 	}
+	// The first kill lands during settlement, the next ones each after one
+	// more report file appeared (in the middle of a day's set of three).
+	countReports := func() int {
+		n := 0
+		for _, name := range listDir(t, out) {
+			if strings.HasPrefix(name, "STATEMENT_") || strings.HasPrefix(name, "ISSUES_") {
+				n++
+			}
+		}
+		return n
+	}
 	if rng != nil {
-		for k := 0; k < 10 && !allThere(); k++ {
-			time.Sleep(time.Duration(30+rng.IntN(500)) * time.Millisecond)
+		seen := countReports()
+		for k := 0; k < 8 && !allThere(); k++ {
+			if k > 0 {
+				for deadline := time.Now().Add(60 * time.Second); countReports() <= seen && !allThere(); {
+					if time.Now().After(deadline) {
+						t.Fatalf("no new report in 60 s:\n%s", s.logText())
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				seen = countReports()
+			}
+			time.Sleep(time.Duration(20+rng.IntN(250)) * time.Millisecond)
 			kill(s)
 			if allThere() {
 				s = serve()
@@ -698,4 +749,70 @@ func checkIssues(b []byte) error {
 		return fmt.Errorf("header %q disagrees with the trailer", lines[0])
 	}
 	return nil
+}
+
+// TestCrashCheckersCatchCutFiles shows that the whole-file checks of the
+// kill -9 test reject a file cut anywhere: without that, "every out/ file
+// parses" would prove nothing.
+func TestCrashCheckersCatchCutFiles(t *testing.T) {
+	statement := `"Line";"Execution_Date";"Transaction_ID";"Client_Reference";"Debtor_Name";"OP_Code";"Amount";"Value_Date";"Credit_value";"Debit_value";"Label";"Invoice_Reference";"Initial_Transaction_ID";
+"2";"2026-11-30";;"ACME SAS";
+;;;;"Previous balance";;;"2026-11-27";"4383.08";
+"1";"2026-11-30";"01JDQ6";"C-42";"Jeanne Martin";"SDD";"39.99";"2026-12-01";"39.99";;"November subscription";"INV-9";;
+"2";"2026-11-30";"01JDQ9";"C-17";"Paul Durand";"RET";"50.00";"2026-11-30";;"50.00";"AM04 insufficient funds";;"01JDQ7";
+;;;;"New balance";;;"2026-11-30";"4373.07";
+`
+	issues := `0;acme-creditor;ISS-20261130-acme-creditor;ACME SAS;;;;2026-11-30;2;
+1;I1;REJECT;P-1;T1;UMR-1;C-1;Paul Durand;FR7630006000011234567890189;12.50;EUR;2026-11-30;2026-11-30;AM04;insufficient funds;
+1;I2;RETURN;P-2;T2;UMR-2;C-2;Marie Curie;FR7630006000011234567890189;7.50;EUR;2026-11-26;2026-11-30;MD01;no mandate;
+9;2;20.00;
+`
+	camt := `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <Stmt><Id>S1</Id><Bal><Amt Ccy="EUR">4383.08</Amt></Bal><Ntry><Amt Ccy="EUR">39.99</Amt></Ntry></Stmt>
+  </BkToCstmrStmt>
+</Document>
+`
+	big := strings.Replace(camt, "<Stmt>", "<Stmt>"+strings.Repeat("<Ntry><Amt Ccy=\"EUR\">1.00</Amt><Sts/></Ntry>\n", 30_000), 1)
+	for _, c := range []struct {
+		name  string
+		text  string
+		check func([]byte) error
+	}{
+		{"statement", statement, checkStatement},
+		{"issues", issues, checkIssues},
+		{"camt.053", camt, checkXML},
+		{"camt.053 over 1 MB", big, checkXML},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.check([]byte(c.text)); err != nil {
+				t.Fatalf("the whole file is refused: %v", err)
+			}
+			// Every cut at a line end, and in the middle of each line.
+			lines := strings.SplitAfter(c.text, "\n")
+			step := max(1, len(lines)/20)
+			at := 0
+			for i := 0; i < len(lines)-1; i += step {
+				for _, cut := range []int{at + len(lines[i]), at + len(lines[i])/2} {
+					if cut >= len(c.text) {
+						continue
+					}
+					if err := c.check([]byte(c.text[:cut])); err == nil {
+						t.Errorf("cut at byte %d of %d accepted", cut, len(c.text))
+					}
+				}
+				for j := i; j < i+step && j < len(lines); j++ {
+					at += len(lines[j])
+				}
+			}
+		})
+	}
+	// A statement whose movements do not add up is refused too.
+	if err := checkStatement([]byte(strings.Replace(statement, `"4373.07"`, `"4373.08"`, 1))); err == nil {
+		t.Error("a statement that does not add up is accepted")
+	}
+	if err := checkIssues([]byte(strings.Replace(issues, "9;2;20.00;", "9;2;20.01;", 1))); err == nil {
+		t.Error("an issues file whose trailer total is wrong is accepted")
+	}
 }

@@ -147,7 +147,8 @@ func Open(db *bbolt.DB, now func() time.Time) (*Registry, error) {
 // therefore SFTP user name and folder name).
 func ValidMerchantID(id string) bool { return merchantIDRe.MatchString(id) }
 
-// AddMerchant registers a new merchant and returns it with CreatedAt set.
+// AddMerchant registers a new merchant and returns it with CreatedAt set
+// (to m.CreatedAt when the caller gave one, else to the registry's now).
 func (r *Registry) AddMerchant(m Merchant) (Merchant, error) {
 	if !merchantIDRe.MatchString(m.ID) {
 		return Merchant{}, fmt.Errorf("%w: merchant ID %q must be 3 to 32 of a-z, 0-9, _ and -, starting with a letter or digit", ErrInvalid, m.ID)
@@ -167,7 +168,13 @@ func (r *Registry) AddMerchant(m Merchant) (Merchant, error) {
 	if m.MaxAmount < 0 {
 		return Merchant{}, fmt.Errorf("%w: the maximum amount cannot be negative", ErrInvalid)
 	}
-	m.CreatedAt = r.now().UTC()
+	// The caller may date the creation with the service's clock (the
+	// sandbox day from which the merchant's daily reports start); zero
+	// means the registry's own clock.
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = r.now()
+	}
+	m.CreatedAt = m.CreatedAt.UTC()
 	m.Suspended = false
 	err := r.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketMerchants)

@@ -126,7 +126,10 @@ func runMerchantAdd(inv *invocation) error {
 	if inv.opts.MaxAmount != "" {
 		max, _ = formats.ParseAmount(inv.opts.MaxAmount)
 	}
-	m, err := reg.AddMerchant(keys.Merchant{ID: id, Name: strings.TrimSpace(inv.opts.Name), CreditorRef: inv.opts.CreditorRef, ICS: inv.opts.ICS, MaxAmount: max})
+	m, err := reg.AddMerchant(keys.Merchant{ID: id, Name: strings.TrimSpace(inv.opts.Name), CreditorRef: inv.opts.CreditorRef, ICS: inv.opts.ICS, MaxAmount: max,
+		// Dated by the service clock (the sandbox clock in sandbox mode):
+		// the merchant's daily reports start on that day (SPEC §5).
+		CreatedAt: inv.env.svc.batch.Now()})
 	if err != nil {
 		return trimSentinel(err, keys.ErrInvalid)
 	}
