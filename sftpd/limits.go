@@ -118,10 +118,12 @@ func (f *limitsFilter) Read(p []byte) (int, error) {
 			f.rbuf = pkt
 			continue
 		}
+		// Counted before the reply goes out, so that a client that has
+		// read the reply sees the count (the tests rely on it).
+		f.answered.Add(1)
 		if err := f.send(limitsReply(id)); err != nil {
 			return 0, err
 		}
-		f.answered.Add(1)
 	}
 }
 
