@@ -132,13 +132,19 @@ type acct struct {
 }
 
 func (s *Service) update(fn func(tx *wtx) error) error {
-	return s.db.Update(func(btx *bbolt.Tx) error {
+	return s.db.Update(withWtx(fn))
+}
+
+// withWtx runs fn on a wtx over the bbolt transaction, then flushes the
+// counters and balances fn accumulated.
+func withWtx(fn func(tx *wtx) error) func(*bbolt.Tx) error {
+	return func(btx *bbolt.Tx) error {
 		tx := &wtx{Tx: btx, counts: map[string]int64{}, accts: map[string]*acct{}}
 		if err := fn(tx); err != nil {
 			return err
 		}
 		return tx.flush()
-	})
+	}
 }
 
 // batchUpdate is update through bbolt's Batch: concurrent callers share
@@ -147,13 +153,7 @@ func (s *Service) update(fn func(tx *wtx) error) error {
 // result each time: no outer state carried from one call to the next.
 // For the short transactions of the intake only; processing keeps update.
 func (s *Service) batchUpdate(fn func(tx *wtx) error) error {
-	return s.db.Batch(func(btx *bbolt.Tx) error {
-		tx := &wtx{Tx: btx, counts: map[string]int64{}, accts: map[string]*acct{}}
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return tx.flush()
-	})
+	return s.db.Batch(withWtx(fn))
 }
 
 func (tx *wtx) addCount(key string, delta int64) { tx.counts[key] += delta }
