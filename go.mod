@@ -22,3 +22,7 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+// x/crypto with one patch of ours to its SSH send window (fileapi sends a
+// download no faster than the client drains it): third_party/update-xcrypto.sh.
+replace golang.org/x/crypto => ./third_party/xcrypto

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -40,6 +41,15 @@ type Config struct {
 	HandshakeTimeout       time.Duration // default 10s
 	IdleTimeout            time.Duration // default 15m
 
+	// SendWindow is how much download data a session keeps in flight
+	// (sent, not yet acknowledged by the client's SSH window adjustments)
+	// while the client adjusts promptly; 0: DefaultSendWindow; negative:
+	// as much as the client's window allows. See docs/DECISIONS.md
+	// (SFTP, "Send window") and third_party/xcrypto.patch.
+	SendWindow int64
+	// sendWindowPatience overrides ssh.Config.SendWindowPatience (tests).
+	sendWindowPatience time.Duration
+
 	// RecheckInterval is how often live sessions are checked against the
 	// registry (a key that expired during a session); revocations and
 	// suspensions close sessions at once through keys.Watch. Default 5s.
@@ -73,6 +83,9 @@ func (c *Config) setDefaults() {
 	if c.MaxFileSize <= 0 {
 		c.MaxFileSize = 512 << 20
 	}
+	if c.SendWindow == 0 {
+		c.SendWindow = DefaultSendWindow
+	}
 	def(&c.MaxSessionsPerMerchant, 10)
 	def(&c.MaxConnections, 1000)
 	def(&c.BanThreshold, 10)
@@ -82,6 +95,12 @@ func (c *Config) setDefaults() {
 	defD(&c.RecheckInterval, 5*time.Second)
 	defD(&c.BanDuration, 15*time.Minute)
 }
+
+// DefaultSendWindow is Config.SendWindow's default: OpenSSH's sftp client
+// downloads fastest when its ssh process is not sent much more than it
+// has drained into sftp (512 KiB and 256 KiB measured alike, 1 MiB
+// slower, its whole 2 MiB window about half as fast; docs/BENCHMARKS.md).
+const DefaultSendWindow = 512 << 10
 
 // Identity travels from authentication to the session in these
 // ssh.Permissions extensions, set by the callbacks for the key whose
@@ -315,7 +334,23 @@ type authState struct {
 	verified bool
 }
 
-func (s *Server) sshConfig(st *authState) *ssh.ServerConfig {
+// sendWindowLimit is the send window limit (ssh.Config.SendWindowLimit) of
+// a connection with round trip rtt: base, raised so that it never holds a
+// download below 1 GB/s (1 MB a millisecond of round trip; past 2 ms this
+// is more than OpenSSH's 2 MiB window, so no limit); 0 when base is not
+// positive.
+func sendWindowLimit(base int64, rtt time.Duration) uint32 {
+	if base <= 0 {
+		return 0
+	}
+	w := max(base, rtt.Microseconds()*1000)
+	if w > math.MaxUint32 {
+		return 0
+	}
+	return uint32(w)
+}
+
+func (s *Server) sshConfig(st *authState, sendWindow uint32) *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{
 		Config: ssh.Config{
 			KeyExchanges: []string{
@@ -328,6 +363,10 @@ func (s *Server) sshConfig(st *authState) *ssh.ServerConfig {
 				ssh.CipherAES128CTR, ssh.CipherAES192CTR, ssh.CipherAES256CTR,
 			},
 			MACs: []string{ssh.HMACSHA256ETM, ssh.HMACSHA512ETM, ssh.HMACSHA256, ssh.HMACSHA512},
+			// A client slow to adjust its window gets its whole window
+			// after a 50 ms wait (third_party/xcrypto.patch).
+			SendWindowLimit:    sendWindow,
+			SendWindowPatience: s.cfg.sendWindowPatience,
 		},
 		// No ssh-rsa: RSA keys must sign with SHA-2 (SPEC §2).
 		PublicKeyAuthAlgorithms: []string{
@@ -419,7 +458,8 @@ func (s *Server) handle(c *conn) {
 	// not business time.
 	ic := &idleConn{Conn: c.raw}
 	c.raw.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	sc, chans, reqs, err := ssh.NewServerConn(ic, s.sshConfig(st))
+	rtt, _ := roundTrip(c.raw)
+	sc, chans, reqs, err := ssh.NewServerConn(ic, s.sshConfig(st, sendWindowLimit(s.cfg.SendWindow, rtt)))
 	if err != nil {
 		st.mu.Lock()
 		failed, reason, user, fp := st.failed, st.reason, st.user, st.lastKey

@@ -40,6 +40,7 @@ type Config struct {
 	MaxConnections         int
 	HandshakeTimeout       time.Duration
 	IdleTimeout            time.Duration
+	SendWindow             int64 // 0: the client's whole window
 
 	BanThreshold int
 	BanWindow    time.Duration
@@ -134,6 +135,18 @@ var settings = []setting{
 	{"limits.max_connections", "max-connections", kindInt, "1000", "SSH connections in total", setPositiveInt(func(c *Config) *int { return &c.MaxConnections })},
 	{"limits.handshake_timeout", "handshake-timeout", kindDuration, "10s", "time allowed for the SSH handshake and login", setDuration(func(c *Config) *time.Duration { return &c.HandshakeTimeout })},
 	{"limits.idle_timeout", "idle-timeout", kindDuration, "15m", "an SSH connection idle this long is closed", setDuration(func(c *Config) *time.Duration { return &c.IdleTimeout })},
+	{"limits.send_window", "send-window", kindSize, "512KiB", "download data kept in flight per session while the client keeps up (0: the client's whole SSH window)", func(c *Config, v string) error {
+		if strings.TrimSpace(v) == "0" {
+			c.SendWindow = 0
+			return nil
+		}
+		n, err := parseSize(v)
+		if err != nil || n < 32<<10 || n > math.MaxUint32 {
+			return errors.New("must be 0 or a size from 32KiB to 4GiB, like 512KiB")
+		}
+		c.SendWindow = n
+		return nil
+	}},
 	{"ban.threshold", "ban-threshold", kindInt, "10", "failed logins from one address that trigger a ban", setPositiveInt(func(c *Config) *int { return &c.BanThreshold })},
 	{"ban.window", "ban-window", kindDuration, "5m", "period over which failed logins are counted", setDuration(func(c *Config) *time.Duration { return &c.BanWindow })},
 	{"ban.duration", "ban-duration", kindDuration, "15m", "how long a banned address is refused", setDuration(func(c *Config) *time.Duration { return &c.BanDuration })},

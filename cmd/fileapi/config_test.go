@@ -44,7 +44,7 @@ func TestConfigDefaults(t *testing.T) {
 		Mode: "sandbox", LogLevel: slog.LevelInfo, LogFormat: "auto", ShutdownGrace: 30 * time.Second,
 		ProcessSchedule: "@every 1m", ReportsSchedule: "30 0 * * *",
 		MaxFileSize: 512 << 20, MaxSessionsPerMerchant: 10, MaxConnections: 1000,
-		HandshakeTimeout: 10 * time.Second, IdleTimeout: 15 * time.Minute,
+		HandshakeTimeout: 10 * time.Second, IdleTimeout: 15 * time.Minute, SendWindow: 512 << 10,
 		BanThreshold: 10, BanWindow: 5 * time.Minute, BanDuration: 15 * time.Minute,
 	}
 	if c.Location.String() != "Europe/Paris" || len(c.Fees) != 0 {
@@ -74,6 +74,15 @@ func TestConfigPrecedenceFlagOverFileOverDefault(t *testing.T) {
 	}
 	if c.Fees["SDD"] != 25 || c.Fees["REB"] != 7 || c.Fees["RET"] != 0 {
 		t.Errorf("fees %v", c.Fees)
+	}
+	for flag, want := range map[string]int64{"0": 0, "1MiB": 1 << 20} {
+		c, err := parseServe(t, "--send-window", flag)
+		if err != nil {
+			t.Fatalf("--send-window %s: %v", flag, err)
+		}
+		if c.SendWindow != want {
+			t.Errorf("--send-window %s: %d, want %d", flag, c.SendWindow, want)
+		}
 	}
 }
 
@@ -114,6 +123,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{`{"limits": {"idle_timeout": 900}}`, "config: limits.idle_timeout: must be a duration"},
 		{`{"limits": {"idle_timeout": "soon"}}`, "config: limits.idle_timeout: must be a positive duration"},
 		{`{"limits": 5}`, "config: limits: must be an object"},
+		{`{"limits": {"send_window": "1KiB"}}`, "config: limits.send_window: must be 0 or a size from 32KiB to 4GiB"},
 		{`{"time_zone": "Mars/Olympus"}`, "config: time_zone: must be an IANA time zone"},
 		{`{"mode": "live"}`, "config: mode: must be \"sandbox\" or \"production\""},
 		{`{"schedules": {"reports": "every day"}}`, "config: schedules.reports: must be a cron expression"},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 
@@ -30,6 +31,7 @@ func wireSFTP(e *env, sp *serveParts) error {
 		MaxConnections:         cfg.MaxConnections,
 		HandshakeTimeout:       cfg.HandshakeTimeout,
 		IdleTimeout:            cfg.IdleTimeout,
+		SendWindow:             cmp.Or(cfg.SendWindow, -1),
 		BanThreshold:           cfg.BanThreshold,
 		BanWindow:              cfg.BanWindow,
 		BanDuration:            cfg.BanDuration,
