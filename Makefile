@@ -7,7 +7,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 RACE_PKGS := ./sftpd/... ./keys/... ./batch/... ./audit/...
 FUZZTIME  ?= 10s
 
-.PHONY: build run test test-unit test-race fuzz-short bench bench-go bench-sftp lint clean
+.PHONY: build run test test-unit test-race test-xcrypto fuzz-short bench bench-go bench-sftp lint clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/fileapi
@@ -17,13 +17,17 @@ build:
 run: build
 	./$(BIN) serve
 
-test: lint test-unit test-race fuzz-short
+test: lint test-unit test-race test-xcrypto fuzz-short
 
 test-unit: build
 	$(GO) test -count=1 -timeout 8m ./...
 
 test-race:
 	$(GO) test -race -count=1 -timeout 8m $(RACE_PKGS)
+
+# Upstream's tests of x/crypto/ssh with our patch (third_party/).
+test-xcrypto:
+	./third_party/test-xcrypto.sh
 
 # A short run of every fuzz target (the corpus lives in testdata/fuzz).
 fuzz-short:

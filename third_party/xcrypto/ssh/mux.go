@@ -140,12 +140,19 @@ func (m *mux) Wait() error {
 
 // newMux returns a mux that runs over the given connection.
 func newMux(p packetConn) *mux {
+	return newMuxConfig(p, &Config{})
+}
+
+// newMuxConfig is newMux with config's send window limit (fileapi patch).
+func newMuxConfig(p packetConn, config *Config) *mux {
 	m := &mux{
-		conn:             p,
-		incomingChannels: make(chan NewChannel, chanSize),
-		globalResponses:  make(chan interface{}, 1),
-		incomingRequests: make(chan *Request, chanSize),
-		errCond:          newCond(),
+		conn:               p,
+		incomingChannels:   make(chan NewChannel, chanSize),
+		globalResponses:    make(chan interface{}, 1),
+		incomingRequests:   make(chan *Request, chanSize),
+		errCond:            newCond(),
+		sendWindowLimit:    config.SendWindowLimit,
+		sendWindowPatience: config.SendWindowPatience,
 	}
 	if debugMux {
 		m.chanList.offset = atomic.AddUint32(&globalOff, 1)

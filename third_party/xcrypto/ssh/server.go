@@ -450,8 +450,7 @@ func (s *connection) serverHandshake(config *ServerConfig) (*Permissions, error)
 	if err != nil {
 		return nil, err
 	}
-	s.mux = newMux(s.transport)
-	s.mux.sendWindowLimit, s.mux.sendWindowPatience = config.SendWindowLimit, config.SendWindowPatience
+	s.mux = newMuxConfig(s.transport, &config.Config)
 	return perms, err
 }
 
