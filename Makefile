@@ -30,11 +30,20 @@ test-xcrypto:
 	./third_party/test-xcrypto.sh
 
 # A short run of every fuzz target (the corpus lives in testdata/fuzz).
+# Go 1.26's fuzzing coordinator can end a run with a bare "context
+# deadline exceeded" at the -fuzztime boundary (golang/go#75804, fixed in
+# Go 1.27): that, with no failing input written, is not a failure.
 fuzz-short:
 	@for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    out=$$($(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg 2>&1); rc=$$?; \
+	    if [ $$rc -eq 0 ]; then echo "$$out" | tail -1; continue; fi; \
+	    echo "$$out"; \
+	    if echo "$$out" | grep -q 'Failing input written'; then exit 1; fi; \
+	    if [ "$$(echo "$$out" | grep -A1 -- '--- FAIL' | tail -1 | tr -d ' \t')" = "contextdeadlineexceeded" ]; then \
+	      echo "fuzz $$f: Go's fuzztime deadline race (golang/go#75804), no failing input: not a failure"; \
+	    else exit 1; fi; \
 	  done; \
 	done
 
