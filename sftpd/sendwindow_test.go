@@ -124,7 +124,7 @@ func (d *drainingReader) Read(p []byte) (int, error) {
 // downloadThrough downloads out/name over a session through a counting
 // proxy and returns the data and the most bytes the server had sent ahead
 // of what the client had read.
-func downloadThrough(t *testing.T, ts *testServer, m merchant, name string, pauseAt int64, pause time.Duration) ([]byte, int64) {
+func downloadThrough(t *testing.T, ts *testServer, m merchant, version, name string, pauseAt int64, pause time.Duration) ([]byte, int64) {
 	t.Helper()
 	proxy := newCountingProxy(t, ts.addr)
 	nc, err := net.Dial("tcp", proxy.addr)
@@ -137,6 +137,7 @@ func downloadThrough(t *testing.T, ts *testServer, m merchant, name string, paus
 	conn, chans, reqs, err := ssh.NewClientConn(nc, proxy.addr, &ssh.ClientConfig{
 		User: m.id, Auth: []ssh.AuthMethod{ssh.PublicKeys(m.signer)},
 		HostKeyCallback: ssh.FixedHostKey(ts.hostKey), Timeout: 5 * time.Second,
+		ClientVersion: version,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -177,18 +178,22 @@ func downloadThrough(t *testing.T, ts *testServer, m merchant, name string, paus
 	return got.Bytes(), dr.maxAhead.Load()
 }
 
-// A client that drains slower than the server sends is never more than
-// the send window ahead, as long as it gives its window back promptly:
-// that is what keeps OpenSSH's ssh from buffering (DefaultSendWindow).
+// An OpenSSH client that drains slower than the server sends is never
+// more than the send window ahead, as long as it gives its window back
+// promptly: that is what keeps OpenSSH's ssh from buffering
+// (DefaultSendWindow). Other clients get their whole window.
 func TestSendWindowBoundsDataInFlight(t *testing.T) {
+	const openssh, golang = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10", "SSH-2.0-Go"
 	data := make([]byte, 8<<20)
 	rand.Read(data)
 	for _, c := range []struct {
+		version       string
 		window        int64
 		atMost, above int64
 	}{
-		{0, DefaultSendWindow + 96<<10, 0}, // default: 512 KiB and a little
-		{-1, 0, 3 << 19},                   // no limit: most of the client's 2 MiB
+		{openssh, 0, DefaultSendWindow + 96<<10, 0}, // default: 512 KiB and a little
+		{openssh, -1, 0, 3 << 19},                   // no limit: most of the client's 2 MiB
+		{golang, 0, 0, 3 << 19},                     // not OpenSSH: no limit
 	} {
 		ts := newTestServer(t, func(cfg *Config) {
 			cfg.SendWindow = c.window
@@ -198,17 +203,17 @@ func TestSendWindowBoundsDataInFlight(t *testing.T) {
 		})
 		m := ts.addMerchant("acme")
 		ts.writeOut("acme", "big.bin", string(data))
-		got, ahead := downloadThrough(t, ts, m, "big.bin", 0, 0)
+		got, ahead := downloadThrough(t, ts, m, c.version, "big.bin", 0, 0)
 		if !bytes.Equal(got, data) {
-			t.Fatalf("window %d: downloaded %d bytes that differ from the %d on disk", c.window, len(got), len(data))
+			t.Fatalf("%s, window %d: downloaded %d bytes that differ from the %d on disk", c.version, c.window, len(got), len(data))
 		}
 		if c.atMost > 0 && ahead > c.atMost {
-			t.Errorf("window %d: server ran %d KiB ahead of the client, want at most %d KiB", c.window, ahead>>10, c.atMost>>10)
+			t.Errorf("%s, window %d: server ran %d KiB ahead of the client, want at most %d KiB", c.version, c.window, ahead>>10, c.atMost>>10)
 		}
 		if ahead <= c.above {
-			t.Errorf("window %d: server ran only %d KiB ahead of the client, want more than %d KiB", c.window, ahead>>10, c.above>>10)
+			t.Errorf("%s, window %d: server ran only %d KiB ahead of the client, want more than %d KiB", c.version, c.window, ahead>>10, c.above>>10)
 		}
-		t.Logf("send window %d: at most %d KiB ahead of the client", c.window, ahead>>10)
+		t.Logf("%s, send window %d: at most %d KiB ahead of the client", c.version, c.window, ahead>>10)
 	}
 }
 
@@ -221,11 +226,26 @@ func TestSendWindowLetsGoOfAStalledClient(t *testing.T) {
 	ts := newTestServer(t)
 	m := ts.addMerchant("acme")
 	ts.writeOut("acme", "big.bin", string(data))
-	got, ahead := downloadThrough(t, ts, m, "big.bin", 1<<20, 400*time.Millisecond)
+	got, ahead := downloadThrough(t, ts, m, "SSH-2.0-OpenSSH_9.2p1", "big.bin", 1<<20, 400*time.Millisecond)
 	if !bytes.Equal(got, data) {
 		t.Fatalf("downloaded %d bytes that differ from the %d on disk", len(got), len(data))
 	}
 	if ahead <= 3<<19 {
 		t.Errorf("while the client read nothing the server sent only %d KiB ahead, want the client's whole window (2 MiB)", ahead>>10)
+	}
+}
+
+func TestOpenSSHClient(t *testing.T) {
+	for v, want := range map[string]bool{
+		"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10": true, // sftp, scp, lftp, sshfs
+		"SSH-2.0-OpenSSH_for_Windows_9.5":         true,
+		"SSH-2.0-Go":                              false, // pkg/sftp, rclone
+		"SSH-2.0-paramiko_3.4.0":                  false,
+		"SSH-2.0-PuTTY_Release_0.81":              false, // WinSCP, FileZilla say other things
+		"SSH-2.0-OpenSSL":                         false,
+	} {
+		if got := openSSHClient([]byte(v)); got != want {
+			t.Errorf("openSSHClient(%q) = %v, want %v", v, got, want)
+		}
 	}
 }

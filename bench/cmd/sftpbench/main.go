@@ -27,6 +27,7 @@ import (
 type options struct {
 	fileapiBin, sshdBin, sftpBin string
 	dir, out                     string
+	fileapiArgs                  string
 	size                         int64
 	streams                      int
 	runs                         int
@@ -59,6 +60,7 @@ func main() {
 	flag.IntVar(&o.merchants, "merchants", 20, "merchants sharing the .ack test's sessions (10 sessions each at the default limit)")
 	flag.DurationVar(&o.profile, "profile", 0, "after the measurements, take CPU profiles of fileapi this long per workload (0: none)")
 	flag.StringVar(&skip, "skip", "", "comma-separated parts to skip: xfer,cli,conn,acks")
+	flag.StringVar(&o.fileapiArgs, "fileapi-args", "", "extra flags of fileapi serve, space-separated (e.g. \"--send-window 0\" to compare settings)")
 	flag.StringVar(&o.only, "only", "", "measure only this server (fileapi, openssh or openssh+fsync), e.g. to compare two fileapi builds")
 	flag.Parse()
 	o.size = sizeMiB << 20
@@ -142,7 +144,8 @@ func run(o options) (err error) {
 	// Processing (every minute by default) would process the .ack test's
 	// 200,000 lines during whatever measurement comes next: moved out of
 	// the way, so each figure measures what it says.
-	if b.fa, err = bench.StartFileapi(o.fileapiBin, data, env, "--max-file-size", "4GiB", "--process-schedule", "@every 6h"); err != nil {
+	args := append([]string{"--max-file-size", "4GiB", "--process-schedule", "@every 6h"}, strings.Fields(o.fileapiArgs)...)
+	if b.fa, err = bench.StartFileapi(o.fileapiBin, data, env, args...); err != nil {
 		return err
 	}
 	defer b.fa.Stop()

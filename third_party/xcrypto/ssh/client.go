@@ -87,7 +87,7 @@ func NewClientConn(c net.Conn, addr string, config *ClientConfig) (Conn, <-chan 
 		c.Close()
 		return nil, nil, nil, fmt.Errorf("ssh: handshake failed: %w", err)
 	}
-	conn.mux = newMuxConfig(conn.transport, &fullConf.Config)
+	conn.mux = newMuxConfig(conn.transport, &fullConf.Config, conn)
 	return conn, conn.mux.incomingChannels, conn.mux.incomingRequests, nil
 }
 

@@ -549,9 +549,11 @@ type Config struct {
 	// used. Unsupported values are silently ignored.
 	MACs []string
 
-	// SendWindowLimit, if not zero, is the most channel data this side
-	// keeps in flight on a channel (sent and not yet given back by the
-	// peer's window adjustments), when the peer's window is larger.
+	// SendWindowLimit, if not nil, is called once per connection when it
+	// is established (after authentication on a server) and returns the
+	// most channel data this side keeps in flight on each of its channels
+	// (sent and not yet given back by the peer's window adjustments) when
+	// the peer's window is larger; 0 for no limit.
 	// fileapi patch: a peer that buffers all it is allowed to before it
 	// drains (OpenSSH's ssh feeding its sftp) slows down when it is sent
 	// data faster than it drains; less in flight keeps it fast.
@@ -561,7 +563,7 @@ type Config struct {
 	// wait for adjustments long: when the limit has held writes back for
 	// SendWindowPatience without a window adjustment, the channel drops
 	// its limit for good and uses the peer's whole window.
-	SendWindowLimit uint32
+	SendWindowLimit func(ConnMetadata) uint32
 
 	// SendWindowPatience is how long the limit may hold back a write
 	// with no window adjustment before the channel drops it (default 50ms).

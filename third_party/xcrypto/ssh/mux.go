@@ -120,7 +120,7 @@ type mux struct {
 	errCond *sync.Cond
 	err     error
 
-	// sendWindowLimit and sendWindowPatience are the Config's (fileapi patch).
+	// sendWindowLimit and sendWindowPatience come from the Config (fileapi patch).
 	sendWindowLimit    uint32
 	sendWindowPatience time.Duration
 }
@@ -140,19 +140,22 @@ func (m *mux) Wait() error {
 
 // newMux returns a mux that runs over the given connection.
 func newMux(p packetConn) *mux {
-	return newMuxConfig(p, &Config{})
+	return newMuxConfig(p, &Config{}, nil)
 }
 
-// newMuxConfig is newMux with config's send window limit (fileapi patch).
-func newMuxConfig(p packetConn, config *Config) *mux {
+// newMuxConfig is newMux with config's send window limit for the
+// connection conn (fileapi patch).
+func newMuxConfig(p packetConn, config *Config, conn ConnMetadata) *mux {
 	m := &mux{
 		conn:               p,
 		incomingChannels:   make(chan NewChannel, chanSize),
 		globalResponses:    make(chan interface{}, 1),
 		incomingRequests:   make(chan *Request, chanSize),
 		errCond:            newCond(),
-		sendWindowLimit:    config.SendWindowLimit,
 		sendWindowPatience: config.SendWindowPatience,
+	}
+	if config.SendWindowLimit != nil {
+		m.sendWindowLimit = config.SendWindowLimit(conn)
 	}
 	if debugMux {
 		m.chanList.offset = atomic.AddUint32(&globalOff, 1)

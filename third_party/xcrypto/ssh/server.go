@@ -450,7 +450,7 @@ func (s *connection) serverHandshake(config *ServerConfig) (*Permissions, error)
 	if err != nil {
 		return nil, err
 	}
-	s.mux = newMuxConfig(s.transport, &config.Config)
+	s.mux = newMuxConfig(s.transport, &config.Config, s)
 	return perms, err
 }
 
