@@ -170,8 +170,10 @@ func (f *limitsFilter) send(pkt []byte) error {
 		f.queued = append(f.queued, pkt)
 		return nil
 	}
-	_, err := f.rw.Write(pkt)
-	return err
+	if _, err := f.rw.Write(pkt); err != nil {
+		return err
+	}
+	return f.packetEnd(len(pkt))
 }
 
 // Write passes pkg/sftp's packets to the client, with the extension added
@@ -211,6 +213,9 @@ func (f *limitsFilter) Write(p []byte) (int, error) {
 		p = p[n:]
 		if f.whdrN == 4 && f.wremain == 0 {
 			f.whdrN = 0
+			if err := f.packetEnd(4 + int(binary.BigEndian.Uint32(f.whdr[:]))); err != nil {
+				return done, err
+			}
 			if err := f.flushQueued(); err != nil {
 				return done, err
 			}
@@ -251,6 +256,9 @@ func (f *limitsFilter) writeFirst(p []byte) (int, error) {
 	if _, err := f.rw.Write(pkt); err != nil {
 		return took, err
 	}
+	if err := f.packetEnd(len(pkt)); err != nil {
+		return took, err
+	}
 	return took, f.flushQueued()
 }
 
@@ -261,6 +269,18 @@ func (f *limitsFilter) flushQueued() error {
 		if _, err := f.rw.Write(pkt); err != nil {
 			return err
 		}
+		if err := f.packetEnd(len(pkt)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// packetEnd tells a packer under the filter that a packet of n bytes is
+// complete (packer.go).
+func (f *limitsFilter) packetEnd(n int) error {
+	if pk, ok := f.rw.(interface{ packetEnd(int) error }); ok {
+		return pk.packetEnd(n)
 	}
 	return nil
 }

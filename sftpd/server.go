@@ -673,9 +673,12 @@ func (s *Server) session(c *conn, root *os.Root, ch ssh.Channel, reqs <-chan *ss
 	// client uses 255 KiB requests, and WithRSMaxTxPacket lets reads
 	// return that much (limits.go). Clients that do not ask keep their
 	// own sizes (pkg/sftp's and OpenSSH's default: 32 KiB).
-	rs := sftp.NewRequestServer(newLimitsFilter(ch, &s.limitsAnswered), sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h},
+	// The packer sends the stream in whole SSH packets (packer.go).
+	pk := newPacker(ch, packSize, packDelay)
+	rs := sftp.NewRequestServer(newLimitsFilter(pk, &s.limitsAnswered), sftp.Handlers{FileGet: h, FilePut: h, FileCmd: h, FileList: h},
 		sftp.WithStartDirectory("/"), sftp.WithRSAllocator(), sftp.WithRSMaxTxPacket(limitsMaxData))
 	err := rs.Serve()
+	pk.Flush()
 	if err == nil || errors.Is(err, io.EOF) {
 		// Clients wait for an exit status before they report success
 		// (OpenSSH scp exits 1 without one). It must go out before

@@ -214,7 +214,7 @@ func (s *connectionState) writePacket(w *bufio.Writer, rand io.Reader, packet []
 func newTransport(rwc io.ReadWriteCloser, rand io.Reader, isClient bool) *transport {
 	t := &transport{
 		bufReader: bufio.NewReader(rwc),
-		bufWriter: bufio.NewWriter(rwc),
+		bufWriter: bufio.NewWriterSize(rwc, 64<<10), // fileapi patch: a 32 KiB packet in one write
 		rand:      rand,
 		reader: connectionState{
 			packetCipher:     &streamPacketCipher{cipher: noneCipher{}},
