@@ -12,7 +12,7 @@ dir=$(go mod download -json "golang.org/x/crypto@$version" | sed -n 's/^[[:space
 rm -rf xcrypto
 mkdir xcrypto
 cp "$dir/LICENSE" "$dir/PATENTS" "$dir/go.mod" xcrypto/
-for pkg in ssh ssh/internal/bcrypt_pbkdf blowfish chacha20 curve25519 \
+for pkg in ssh ssh/internal/bcrypt_pbkdf blowfish chacha20 chacha20poly1305 curve25519 \
 	internal/alias internal/poly1305 cryptobyte cryptobyte/asn1; do
 	mkdir -p "xcrypto/$pkg"
 	for f in "$dir/$pkg"/*.go "$dir/$pkg"/*.s; do

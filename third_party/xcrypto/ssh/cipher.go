@@ -19,6 +19,7 @@ import (
 	"slices"
 
 	"golang.org/x/crypto/chacha20"
+	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/internal/poly1305"
 )
 
@@ -722,6 +723,22 @@ type chacha20Poly1305Cipher struct {
 	lengthKey  [32]byte
 	contentKey [32]byte
 	buf        []byte
+
+	// content is RFC 8439's AEAD with contentKey, used only for its
+	// keystream, which has assembly on amd64 where package chacha20 has
+	// none: with the nonce 0^4 || seqNum, Seal encrypts from block 1, as
+	// this cipher does, and its own tag (over other input than OpenSSH's
+	// MAC) is thrown away (fileapi patch). nil: package chacha20 alone.
+	content cipher.AEAD
+}
+
+// xorContent XORs b in place with the content keystream from block 1.
+func (c *chacha20Poly1305Cipher) xorContent(s *chacha20.Cipher, nonce, b []byte) {
+	if c.content == nil || cap(b)-len(b) < chacha20poly1305.Overhead {
+		s.XORKeyStream(b, b)
+		return
+	}
+	c.content.Seal(b[:0], nonce, b, nil) // the tag lands past b, where the caller's MAC goes
 }
 
 func newChaCha20Cipher(key, unusedIV, unusedMACKey []byte, unusedAlgs DirectionAlgorithms) (packetCipher, error) {
@@ -735,6 +752,9 @@ func newChaCha20Cipher(key, unusedIV, unusedMACKey []byte, unusedAlgs DirectionA
 
 	copy(c.contentKey[:], key[:32])
 	copy(c.lengthKey[:], key[32:])
+	if aead, err := chacha20poly1305.New(c.contentKey[:]); err == nil {
+		c.content = aead
+	}
 	return c, nil
 }
 
@@ -786,7 +806,7 @@ func (c *chacha20Poly1305Cipher) readCipherPacket(seqNum uint32, r io.Reader) ([
 	}
 
 	plain := c.buf[4:contentEnd]
-	s.XORKeyStream(plain, plain)
+	c.xorContent(s, nonce, plain) // writes 16 bytes past plain: the MAC, checked and copied above
 
 	if len(plain) == 0 {
 		return nil, errors.New("ssh: empty packet")
@@ -849,7 +869,7 @@ func (c *chacha20Poly1305Cipher) writeCipherPacket(seqNum uint32, w io.Writer, r
 		return err
 	}
 
-	s.XORKeyStream(c.buf[4:], c.buf[4:packetEnd])
+	c.xorContent(s, nonce, c.buf[4:packetEnd]) // writes 16 bytes past packetEnd: the MAC's place
 
 	var mac [poly1305.TagSize]byte
 	poly1305.Sum(&mac, c.buf[:packetEnd], &polyKey)
