@@ -23,6 +23,6 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-// x/crypto with one patch of ours to its SSH send window (fileapi sends a
-// download no faster than the client drains it): third_party/update-xcrypto.sh.
+// x/crypto with a patch of ours to its SSH package (send window, whole-packet
+// writes, chacha20 from assembly): third_party/update-xcrypto.sh, docs/DECISIONS.md.
 replace golang.org/x/crypto => ./third_party/xcrypto
