@@ -44,8 +44,9 @@ type Config struct {
 	// SendWindow is how much download data a session keeps in flight
 	// (sent, not yet acknowledged by the client's SSH window adjustments)
 	// while the client adjusts promptly; 0: DefaultSendWindow; negative:
-	// as much as the client's window allows. See docs/DECISIONS.md
-	// (SFTP, "Send window") and third_party/xcrypto.patch.
+	// as much as the client's window allows. Only for OpenSSH clients;
+	// see docs/DECISIONS.md (Performance, "Send window") and
+	// third_party/xcrypto.patch.
 	SendWindow int64
 	// sendWindowPatience overrides ssh.Config.SendWindowPatience (tests).
 	sendWindowPatience time.Duration
