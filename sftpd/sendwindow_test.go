@@ -189,17 +189,22 @@ func TestSendWindowBoundsDataInFlight(t *testing.T) {
 	for _, c := range []struct {
 		version       string
 		window        int64
+		rtt           time.Duration
 		atMost, above int64
 	}{
-		{openssh, 0, DefaultSendWindow + 96<<10, 0}, // default: 512 KiB and a little
-		{openssh, -1, 0, 3 << 19},                   // no limit: most of the client's 2 MiB
-		{golang, 0, 0, 3 << 19},                     // not OpenSSH: no limit
+		{openssh, 0, 0, DefaultSendWindow + 96<<10, 0},                // default: 512 KiB and a little
+		{openssh, 0, 50 * time.Microsecond, 608 << 10, 0},             // loopback: still 512 KiB
+		{openssh, 0, 1200 * time.Microsecond, 1400 << 10, 1100 << 10}, // 1.2 ms away: 1.2 MB
+		{openssh, -1, 0, 0, 3 << 19},                                  // no limit: most of the client's 2 MiB
+		{golang, 0, 0, 0, 3 << 19},                                    // not OpenSSH: no limit
 	} {
 		ts := newTestServer(t, func(cfg *Config) {
 			cfg.SendWindow = c.window
 			// A busy machine must not make a pause in the reader look
-			// like a client that does not give its window back.
+			// like a client that does not give its window back, nor a
+			// slow loopback look like a long round trip.
 			cfg.sendWindowPatience = 5 * time.Second
+			cfg.roundTrip = func(net.Conn) (time.Duration, bool) { return c.rtt, true }
 		})
 		m := ts.addMerchant("acme")
 		ts.writeOut("acme", "big.bin", string(data))
@@ -208,12 +213,12 @@ func TestSendWindowBoundsDataInFlight(t *testing.T) {
 			t.Fatalf("%s, window %d: downloaded %d bytes that differ from the %d on disk", c.version, c.window, len(got), len(data))
 		}
 		if c.atMost > 0 && ahead > c.atMost {
-			t.Errorf("%s, window %d: server ran %d KiB ahead of the client, want at most %d KiB", c.version, c.window, ahead>>10, c.atMost>>10)
+			t.Errorf("%s, window %d, round trip %v: server ran %d KiB ahead of the client, want at most %d KiB", c.version, c.window, c.rtt, ahead>>10, c.atMost>>10)
 		}
 		if ahead <= c.above {
-			t.Errorf("%s, window %d: server ran only %d KiB ahead of the client, want more than %d KiB", c.version, c.window, ahead>>10, c.above>>10)
+			t.Errorf("%s, window %d, round trip %v: server ran only %d KiB ahead of the client, want more than %d KiB", c.version, c.window, c.rtt, ahead>>10, c.above>>10)
 		}
-		t.Logf("%s, send window %d: at most %d KiB ahead of the client", c.version, c.window, ahead>>10)
+		t.Logf("%s, send window %d, round trip %v: at most %d KiB ahead of the client", c.version, c.window, c.rtt, ahead>>10)
 	}
 }
 

@@ -48,8 +48,10 @@ type Config struct {
 	// see docs/DECISIONS.md (Performance, "Send window") and
 	// third_party/xcrypto.patch.
 	SendWindow int64
-	// sendWindowPatience overrides ssh.Config.SendWindowPatience (tests).
+	// sendWindowPatience overrides ssh.Config.SendWindowPatience, and
+	// roundTrip the measure of a connection's round trip (tests).
 	sendWindowPatience time.Duration
+	roundTrip          func(net.Conn) (time.Duration, bool)
 
 	// RecheckInterval is how often live sessions are checked against the
 	// registry (a key that expired during a session); revocations and
@@ -86,6 +88,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.SendWindow == 0 {
 		c.SendWindow = DefaultSendWindow
+	}
+	if c.roundTrip == nil {
+		c.roundTrip = roundTrip
 	}
 	def(&c.MaxSessionsPerMerchant, 10)
 	def(&c.MaxConnections, 1000)
@@ -380,7 +385,7 @@ func (s *Server) sshConfig(st *authState, raw net.Conn) *ssh.ServerConfig {
 				if !openSSHClient(cm.ClientVersion()) {
 					return 0
 				}
-				rtt, _ := roundTrip(raw)
+				rtt, _ := s.cfg.roundTrip(raw)
 				return sendWindowLimit(s.cfg.SendWindow, rtt)
 			},
 			SendWindowPatience: s.cfg.sendWindowPatience,
