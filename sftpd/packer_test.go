@@ -121,7 +121,7 @@ func TestPackerFillsWholePackets(t *testing.T) {
 }
 
 func TestPackerSendsTheTailAfterTheDelay(t *testing.T) {
-	f, ch, _ := startedFilter(t, time.Millisecond)
+	f, ch, _ := startedFilter(t, 300*time.Millisecond) // long enough for a slow -race run to look first
 	want := sftpData(t, f, 1, bytes.Repeat([]byte{'x'}, 40<<10))
 	if s := ch.sizes(); len(s) != 1 || s[0] != packSize {
 		t.Fatalf("writes %v, want one whole packet and the tail held", s)
@@ -130,13 +130,13 @@ func TestPackerSendsTheTailAfterTheDelay(t *testing.T) {
 }
 
 func TestPackerReportsAFailedWrite(t *testing.T) {
-	f, ch, _ := startedFilter(t, time.Millisecond)
+	f, ch, _ := startedFilter(t, 300*time.Millisecond)
 	// A large response's tail fails when the delay sends it...
 	sftpData(t, f, 1, bytes.Repeat([]byte{'x'}, 40<<10))
 	ch.mu.Lock()
 	ch.err = errors.New("channel closed")
 	ch.mu.Unlock()
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(time.Second)
 	// ...and the next write reports it.
 	if _, err := f.Write([]byte{0, 0, 0, 5}); err == nil || err.Error() != "channel closed" {
 		t.Fatalf("write after a failed delayed write: %v, want the failure", err)
