@@ -231,7 +231,7 @@ func TestSendWindowLetsGoOfAStalledClient(t *testing.T) {
 	ts := newTestServer(t)
 	m := ts.addMerchant("acme")
 	ts.writeOut("acme", "big.bin", string(data))
-	got, ahead := downloadThrough(t, ts, m, "SSH-2.0-OpenSSH_9.2p1", "big.bin", 1<<20, 400*time.Millisecond)
+	got, ahead := downloadThrough(t, ts, m, "SSH-2.0-OpenSSH_9.2p1", "big.bin", 1<<20, 1500*time.Millisecond)
 	if !bytes.Equal(got, data) {
 		t.Fatalf("downloaded %d bytes that differ from the %d on disk", len(got), len(data))
 	}

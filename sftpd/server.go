@@ -379,7 +379,7 @@ func (s *Server) sshConfig(st *authState, raw net.Conn) *ssh.ServerConfig {
 			// than it drains (docs/DECISIONS.md, "Send window"); Go's
 			// client, for one, is faster with its whole window. The
 			// round trip is measured after the handshake's. A client
-			// slow to give its window back gets it all after 50 ms
+			// slow to give its window back gets it all after 500 ms
 			// (third_party/xcrypto.patch).
 			SendWindowLimit: func(cm ssh.ConnMetadata) uint32 {
 				if !openSSHClient(cm.ClientVersion()) {

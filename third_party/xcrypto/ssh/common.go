@@ -566,7 +566,7 @@ type Config struct {
 	SendWindowLimit func(ConnMetadata) uint32
 
 	// SendWindowPatience is how long the limit may hold back a write
-	// with no window adjustment before the channel drops it (default 50ms).
+	// with no window adjustment before the channel drops it (default 500ms).
 	SendWindowPatience time.Duration
 }
 
@@ -709,7 +709,7 @@ func (w *window) limit(peer, limit uint32, patience time.Duration) bool {
 		w.L.Lock()
 		w.hold = peer - limit
 		if patience <= 0 {
-			patience = 50 * time.Millisecond
+			patience = 500 * time.Millisecond
 		}
 		w.patience = patience
 		w.L.Unlock()
