@@ -136,8 +136,9 @@ func run(o options) (err error) {
 		}
 	}
 	// The source files are twice the transfer size of dirty pages: written
-	// back now, not during the first measurement (run 1's first upload,
-	// always fileapi's, was 25-35% slower than its others before this).
+	// back now, not during the first measurements. (Run 1's first upload,
+	// always fileapi's, is still slower than its others, with twice the
+	// CPU per GB: a fresh process warming up; docs/BENCHMARKS.md, table 6.)
 	syscall.Sync()
 
 	// fileapi with profiler endpoints, files up to 4 GiB.
