@@ -42,7 +42,8 @@ const (
 // extension appended, and a limits reply is only written between two
 // packets, queued if pkg/sftp is in the middle of one.
 type limitsFilter struct {
-	rw io.ReadWriteCloser
+	rw    io.ReadWriteCloser
+	ender interface{ packetEnd(int) error } // rw, if it is a packer
 
 	// Reader state: only pkg/sftp's receive goroutine reads.
 	rbuf    []byte // bytes to hand out before reading the channel again
@@ -68,7 +69,9 @@ func newLimitsFilter(rw io.ReadWriteCloser, answered *atomic.Int64) *limitsFilte
 	if answered == nil {
 		answered = new(atomic.Int64)
 	}
-	return &limitsFilter{rw: rw, answered: answered}
+	f := &limitsFilter{rw: rw, answered: answered}
+	f.ender, _ = rw.(interface{ packetEnd(int) error })
+	return f
 }
 
 // Close closes the underlying channel.
@@ -170,10 +173,7 @@ func (f *limitsFilter) send(pkt []byte) error {
 		f.queued = append(f.queued, pkt)
 		return nil
 	}
-	if _, err := f.rw.Write(pkt); err != nil {
-		return err
-	}
-	return f.packetEnd(len(pkt))
+	return f.writeWhole(pkt)
 }
 
 // Write passes pkg/sftp's packets to the client, with the extension added
@@ -253,10 +253,7 @@ func (f *limitsFilter) writeFirst(p []byte) (int, error) {
 	}
 	f.wstarted = true
 	f.wfirst = nil
-	if _, err := f.rw.Write(pkt); err != nil {
-		return took, err
-	}
-	if err := f.packetEnd(len(pkt)); err != nil {
+	if err := f.writeWhole(pkt); err != nil {
 		return took, err
 	}
 	return took, f.flushQueued()
@@ -266,21 +263,26 @@ func (f *limitsFilter) flushQueued() error {
 	for len(f.queued) > 0 {
 		pkt := f.queued[0]
 		f.queued = f.queued[1:]
-		if _, err := f.rw.Write(pkt); err != nil {
-			return err
-		}
-		if err := f.packetEnd(len(pkt)); err != nil {
+		if err := f.writeWhole(pkt); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// writeWhole writes a whole packet of the filter's own.
+func (f *limitsFilter) writeWhole(pkt []byte) error {
+	if _, err := f.rw.Write(pkt); err != nil {
+		return err
+	}
+	return f.packetEnd(len(pkt))
+}
+
 // packetEnd tells a packer under the filter that a packet of n bytes is
 // complete (packer.go).
 func (f *limitsFilter) packetEnd(n int) error {
-	if pk, ok := f.rw.(interface{ packetEnd(int) error }); ok {
-		return pk.packetEnd(n)
+	if f.ender != nil {
+		return f.ender.packetEnd(n)
 	}
 	return nil
 }
